@@ -1,0 +1,230 @@
+//! `compressor compress`: argument parsing and output formatting only.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context};
+use clap::{ArgGroup, Args};
+use compressor_engine::{Engine, Options, Status};
+use compressor_pipeline::{discover, presets, run_batch, FileError, FileOutcome, Job, OutputPolicy};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("settings").args(["preset", "options"])))]
+#[command(group(ArgGroup::new("sink").args(["out", "suffix", "in_place"])))]
+pub struct CompressArgs {
+    /// Files and folders to compress.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// A built-in preset (see `compressor presets`).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Options as API-shaped JSON, or @FILE to read them from a file.
+    #[arg(long, value_name = "JSON|@FILE")]
+    options: Option<String>,
+    /// Write results under this folder, mirroring the input folders.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write results beside the originals with this suffix before the extension [default: -min].
+    #[arg(long, value_name = "SUFFIX", allow_hyphen_values = true)]
+    suffix: Option<String>,
+    /// Replace the originals (each moved to the system trash once its output is written and checked).
+    #[arg(long)]
+    in_place: bool,
+    /// Give outputs the original's modification time.
+    #[arg(long)]
+    keep_dates: bool,
+    /// Print one JSON report per file (JSON Lines) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Files compressed at once [default: one per core].
+    #[arg(long, short = 'j', default_value_t = 0)]
+    jobs: usize,
+}
+
+fn options_from(args: &CompressArgs) -> anyhow::Result<Options> {
+    if let Some(name) = &args.preset {
+        return match presets::find(name) {
+            Some(preset) => Ok(preset.options),
+            None => bail!("no preset named '{name}' (see `compressor presets`)"),
+        };
+    }
+    let Some(text) = &args.options else {
+        return Ok(Options::default());
+    };
+    let json = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read options file {path}"))?,
+        None => text.clone(),
+    };
+    Options::from_json(&json).map_err(|invalid| {
+        let lines: Vec<String> = invalid.errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+        anyhow::anyhow!("invalid options:\n{}", lines.join("\n"))
+    })
+}
+
+fn policy_from(args: &CompressArgs) -> OutputPolicy {
+    match (&args.out, &args.suffix, args.in_place) {
+        (Some(dir), _, _) => OutputPolicy::Folder(dir.clone()),
+        (_, _, true) => OutputPolicy::InPlace,
+        (_, Some(suffix), _) => OutputPolicy::Suffix(suffix.clone()),
+        _ => OutputPolicy::default(),
+    }
+}
+
+/// Totals for the closing summary line.
+#[derive(Default)]
+struct Tally {
+    compressed: usize,
+    skipped: usize,
+    failed: usize,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+pub fn run(args: CompressArgs) -> ExitCode {
+    let options = match options_from(&args) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("compressor: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let job = Job { options, policy: policy_from(&args), keep_dates: args.keep_dates, jobs: args.jobs };
+    let (sources, discovery_errors) = discover(&args.paths);
+    let tally = Mutex::new(Tally::default());
+    for err in &discovery_errors {
+        report_error(&FileError { path: err.path.clone(), message: err.message.clone() }, args.json, None);
+        tally.lock().map(|mut t| t.failed += 1).ok();
+    }
+
+    let progress = (!args.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(sources.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} files  {elapsed_precise}  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let engine = Engine::default();
+    let cancel = AtomicBool::new(false);
+    let result = run_batch(&engine, &sources, &job, &cancel, |result| {
+        let Ok(mut tally) = tally.lock() else { return };
+        match &result {
+            Ok(outcome) => {
+                tally.bytes_in += outcome.report.input.size;
+                tally.bytes_out += outcome.report.output.size;
+                match outcome.report.status {
+                    Status::Compressed => tally.compressed += 1,
+                    Status::Skipped => tally.skipped += 1,
+                }
+                report_outcome(outcome, args.json, progress.as_ref());
+            }
+            Err(err) => {
+                tally.failed += 1;
+                report_error(err, args.json, progress.as_ref());
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Err(err) = result {
+        eprintln!("compressor: {err}");
+        return ExitCode::from(2);
+    }
+    let tally = tally.into_inner().unwrap_or_default();
+    if !args.json {
+        eprintln!(
+            "{} files: {} compressed, {} skipped, {} failed; {} → {} ({})",
+            tally.compressed + tally.skipped + tally.failed,
+            tally.compressed,
+            tally.skipped,
+            tally.failed,
+            human_size(tally.bytes_in),
+            human_size(tally.bytes_out),
+            percent_saved(tally.bytes_in, tally.bytes_out),
+        );
+    }
+    if tally.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_line(line: &str, progress: Option<&ProgressBar>) {
+    match progress {
+        Some(bar) => bar.println(line),
+        None => println!("{line}"),
+    }
+}
+
+fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&ProgressBar>) {
+    if json {
+        let line = serde_json::json!({
+            "path": outcome.path,
+            "status": outcome.report.status,
+            "destination": outcome.destination,
+            "report": outcome.report,
+        });
+        print_line(&line.to_string(), progress);
+        return;
+    }
+    let report = &outcome.report;
+    let line = match report.status {
+        Status::Compressed => format!(
+            "{}  {} → {}  ({})  → {}",
+            outcome.path.display(),
+            human_size(report.input.size),
+            human_size(report.output.size),
+            percent_saved(report.input.size, report.output.size),
+            outcome.destination.as_deref().map(|d| d.display().to_string()).unwrap_or_default(),
+        ),
+        Status::Skipped => {
+            format!("{}  skipped: {}", outcome.path.display(), report.reason.as_deref().unwrap_or("nothing to gain"))
+        }
+    };
+    print_line(&line, progress);
+}
+
+fn report_error(err: &FileError, json: bool, progress: Option<&ProgressBar>) {
+    if json {
+        let line = serde_json::json!({ "path": err.path, "status": "failed", "error": err.message });
+        print_line(&line.to_string(), progress);
+    } else {
+        let line = format!("compressor: {err}");
+        match progress {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn percent_saved(before: u64, after: u64) -> String {
+    if before == 0 {
+        return "0%".into();
+    }
+    let saved = (before as f64 - after as f64) * 100.0 / before as f64;
+    format!("{:+.1}%", -saved)
+}

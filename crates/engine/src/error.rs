@@ -1,0 +1,27 @@
+//! Why a file could not be compressed. Messages are written for people: the shells
+//! prefix them with the file name.
+
+use crate::options::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a supported file type (detected from content: {0})")]
+    Unsupported(String),
+    #[error("the {format} data is damaged: {reason}")]
+    Corrupt { format: &'static str, reason: String },
+    #[error("image is {width}×{height} pixels, over the limit of {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("{0}")]
+    Invalid(#[from] InvalidOptions),
+    #[error("encoding {format} failed: {reason}")]
+    Encode { format: &'static str, reason: String },
+}
+
+/// Options that failed validation, one entry per field, shaped like the API's 422 `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("invalid options: {}", .errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+pub struct InvalidOptions {
+    pub errors: Vec<FieldError>,
+}

@@ -1,0 +1,464 @@
+//! The image family: decode (with limits), orient, manage colour, resize, and hand the
+//! pixels to one encoder module per output format.
+
+#[cfg(feature = "avif")]
+mod avif;
+mod color;
+#[cfg(feature = "gif")]
+mod gif;
+#[cfg(feature = "jpeg")]
+mod jpeg;
+#[cfg(feature = "png")]
+mod png;
+mod resize;
+#[cfg(feature = "webp")]
+mod webp;
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+
+use crate::detect::Format;
+use crate::error::EngineError;
+use crate::options::{Compression, ImageFormat, ImageOptions};
+use crate::report::{FileFacts, Report, Status};
+use crate::{output_name, Compressed, Limits};
+
+/// Metadata to embed in an output.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Metadata<'a> {
+    pub icc: Option<&'a [u8]>,
+    pub exif: Option<&'a [u8]>,
+}
+
+/// Encoder settings derived from the compression level (or an explicit quality).
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    quality: f32,
+    full_chroma: bool,
+    /// libimagequant's (minimum, target) quality for the lossy PNG palette.
+    palette_quality: (u8, u8),
+    oxipng_preset: u8,
+    webp_effort: i32,
+    avif_speed: u8,
+}
+
+impl Tuning {
+    fn for_options(options: &ImageOptions) -> Self {
+        let mut tuning = match options.compression {
+            Compression::Medium => Tuning {
+                quality: 85.0,
+                full_chroma: true,
+                palette_quality: (75, 95),
+                oxipng_preset: 2,
+                webp_effort: 4,
+                avif_speed: 7,
+            },
+            Compression::High => Tuning {
+                quality: 75.0,
+                full_chroma: false,
+                palette_quality: (60, 85),
+                oxipng_preset: 3,
+                webp_effort: 5,
+                avif_speed: 6,
+            },
+            Compression::Ultra => Tuning {
+                quality: 60.0,
+                full_chroma: false,
+                palette_quality: (40, 75),
+                oxipng_preset: 5,
+                webp_effort: 6,
+                avif_speed: 5,
+            },
+        };
+        if let Some(quality) = options.quality {
+            tuning.quality = f32::from(quality);
+            let q = quality.min(100);
+            tuning.palette_quality = (q.saturating_sub(20), q);
+        }
+        tuning
+    }
+
+    /// AVIF reaches a JPEG's look at a lower nominal quality.
+    fn avif_quality(&self) -> f32 {
+        (self.quality - 10.0).clamp(1.0, 100.0)
+    }
+}
+
+/// What the header says, read without decoding the pixels.
+struct Header {
+    width: u32,
+    height: u32,
+    icc: Option<Vec<u8>>,
+    exif: Option<Vec<u8>>,
+    orientation: Orientation,
+}
+
+fn image_crate_format(format: Format) -> Option<image::ImageFormat> {
+    Some(match format {
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::Png => image::ImageFormat::Png,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Tiff => image::ImageFormat::Tiff,
+        Format::Bmp => image::ImageFormat::Bmp,
+        Format::Avif | Format::Heic => return None,
+    })
+}
+
+fn corrupt(format: Format, err: impl std::fmt::Display) -> EngineError {
+    EngineError::Corrupt { format: format.name(), reason: err.to_string() }
+}
+
+fn decoder_error(format: Format, err: image::ImageError, limits: &Limits, size: (u32, u32)) -> EngineError {
+    match err {
+        image::ImageError::Limits(_) => {
+            EngineError::TooManyPixels { width: size.0, height: size.1, limit: limits.max_pixels }
+        }
+        image::ImageError::Unsupported(e) => EngineError::Unsupported(format!("{} variant: {e}", format.name())),
+        other => corrupt(format, other),
+    }
+}
+
+fn open<'a>(input: &'a [u8], format: Format, limits: &Limits) -> Result<impl ImageDecoder + 'a, EngineError> {
+    let Some(image_format) = image_crate_format(format) else {
+        return Err(EngineError::Unsupported(format!(
+            "{} input (no maintained {} decoder is built into this engine yet)",
+            format.name(),
+            format.name()
+        )));
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(input), image_format);
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(decoder_limits);
+    reader.into_decoder().map_err(|err| decoder_error(format, err, limits, (0, 0)))
+}
+
+fn read_header(input: &[u8], format: Format, limits: &Limits) -> Result<Header, EngineError> {
+    if format == Format::Jpeg {
+        check_jpeg_complete(input)?;
+    }
+    let mut decoder = open(input, format, limits)?;
+    let (width, height) = decoder.dimensions();
+    limits.check(width, height)?;
+    Ok(Header {
+        width,
+        height,
+        icc: decoder.icc_profile().ok().flatten(),
+        exif: decoder.exif_metadata().ok().flatten(),
+        orientation: decoder.orientation().unwrap_or(Orientation::NoTransforms),
+    })
+}
+
+/// Decoders quietly grey-fill a JPEG cut short; we refuse it instead, so a damaged
+/// download is reported rather than "compressed" into a damaged output.
+fn check_jpeg_complete(input: &[u8]) -> Result<(), EngineError> {
+    let tail = &input[input.len().saturating_sub(64 * 1024)..];
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(corrupt(Format::Jpeg, "the file is truncated (no end-of-image marker)"))
+    }
+}
+
+fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicImage, EngineError> {
+    let decoder = open(input, format, limits)?;
+    let size = decoder.dimensions();
+    DynamicImage::from_decoder(decoder).map_err(|err| decoder_error(format, err, limits, size))
+}
+
+/// Fully decodes `bytes` to prove an output is readable; returns its dimensions.
+pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(u32, u32), EngineError> {
+    if format == Format::Avif {
+        // No AVIF decoder is built in; check the container header instead.
+        return if crate::detect::detect(bytes) == Some(Format::Avif) {
+            Ok((0, 0))
+        } else {
+            Err(corrupt(format, "not an AVIF container"))
+        };
+    }
+    let image = decode(bytes, format, limits)?;
+    Ok((image.width(), image.height()))
+}
+
+fn default_target(format: Format) -> Format {
+    match format {
+        // No encoder here beats a lossless PNG for these uncompressed or loosely compressed inputs.
+        Format::Bmp | Format::Tiff => Format::Png,
+        other => other,
+    }
+}
+
+fn requested_format(format: ImageFormat) -> Format {
+    match format {
+        ImageFormat::Jpeg => Format::Jpeg,
+        ImageFormat::Png => Format::Png,
+        ImageFormat::Webp => Format::Webp,
+        ImageFormat::Avif => Format::Avif,
+        ImageFormat::Gif => Format::Gif,
+    }
+}
+
+fn swaps_sides(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
+}
+
+/// Composites transparent pixels over white, for formats without alpha.
+pub(crate) fn flatten_alpha(image: &DynamicImage) -> image::RgbImage {
+    if !image.color().has_alpha() {
+        return image.to_rgb8();
+    }
+    let rgba = image.to_rgba8();
+    let mut rgb = image::RgbImage::new(rgba.width(), rgba.height());
+    for (out, px) in rgb.pixels_mut().zip(rgba.pixels()) {
+        let alpha = u32::from(px[3]);
+        for c in 0..3 {
+            out[c] = ((u32::from(px[c]) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
+        }
+    }
+    rgb
+}
+
+/// The work for one image, accumulated as it goes.
+struct Job<'a> {
+    input: &'a [u8],
+    format: Format,
+    target: Format,
+    options: &'a ImageOptions,
+    tuning: Tuning,
+    limits: &'a Limits,
+    actions: Vec<String>,
+    warnings: Vec<String>,
+    /// True while the decoded pixels still equal the input's (no rotation, colour change or resize).
+    pixels_unchanged: bool,
+}
+
+pub(crate) fn compress(
+    input: &[u8],
+    name: &str,
+    format: Format,
+    options: &ImageOptions,
+    limits: &Limits,
+) -> Result<Compressed, EngineError> {
+    let header = read_header(input, format, limits)?;
+    let target = options.format.map(requested_format).unwrap_or_else(|| default_target(format));
+    let (shown_w, shown_h) =
+        if swaps_sides(header.orientation) { (header.height, header.width) } else { (header.width, header.height) };
+    let plan = options.resize.as_ref().and_then(|r| resize::plan(r, shown_w, shown_h));
+    let mut job = Job {
+        input,
+        format,
+        target,
+        options,
+        tuning: Tuning::for_options(options),
+        limits,
+        actions: Vec::new(),
+        warnings: Vec::new(),
+        pixels_unchanged: true,
+    };
+
+    let (output, dimensions) = match (format, target, plan) {
+        #[cfg(feature = "jpeg")]
+        (Format::Jpeg, Format::Jpeg, None) if options.lossless => job.jpeg_lossless(&header)?,
+        #[cfg(feature = "gif")]
+        (Format::Gif, Format::Gif, None) => job.gif_reoptimize(&header)?,
+        _ => job.transcode(&header, plan)?,
+    };
+
+    let explicit = options.format.is_some_and(|f| requested_format(f) != format) || plan.is_some();
+    let input_facts = FileFacts::describe(name, format, input, Some((header.width, header.height)));
+    let Job { actions, warnings, .. } = job;
+    if output.len() >= input.len() && !explicit {
+        let reason = format!("output would not be smaller ({} bytes vs {} bytes)", output.len(), input.len());
+        return Ok(Compressed {
+            report: Report {
+                status: Status::Skipped,
+                reason: Some(reason),
+                output: input_facts.clone(),
+                input: input_facts,
+                actions,
+                warnings,
+            },
+            output: None,
+        });
+    }
+    let output_facts = FileFacts::describe(&output_name(name, format, target), target, &output, Some(dimensions));
+    Ok(Compressed {
+        report: Report {
+            status: Status::Compressed,
+            reason: None,
+            input: input_facts,
+            output: output_facts,
+            actions,
+            warnings,
+        },
+        output: Some(output),
+    })
+}
+
+impl Job<'_> {
+    /// ICC profiles that must survive a lossless pass: dropping a non-sRGB one would shift colours.
+    fn must_keep_icc(&mut self, header: &Header) -> bool {
+        match &header.icc {
+            Some(icc) if self.options.keep_icc => {
+                self.actions.push(format!("kept ICC profile ({} bytes)", icc.len()));
+                true
+            }
+            Some(icc) if color::is_rgb_profile(icc) && !color::is_srgb(icc) => {
+                self.actions.push("kept the non-sRGB ICC profile (lossless mode cannot convert colours)".into());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    #[cfg(feature = "jpeg")]
+    fn jpeg_lossless(&mut self, header: &Header) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
+        let orientation = header.orientation.to_exif();
+        let keep = jpeg::KeepMarkers {
+            exif: self.options.keep_exif,
+            icc: self.must_keep_icc(header),
+            orientation: (!self.options.keep_exif && orientation != 1).then_some(orientation),
+        };
+        let output = jpeg::optimize_losslessly(self.input, keep)?;
+        self.actions.push("lossless JPEG: same coefficients, progressive scans, optimal Huffman tables".into());
+        if keep.orientation.is_some() {
+            self.actions.push("kept the EXIF orientation tag only".into());
+        }
+        Ok((output, (header.width, header.height)))
+    }
+
+    #[cfg(feature = "gif")]
+    fn gif_reoptimize(&mut self, header: &Header) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
+        let (output, frames) = gif::reoptimize(self.input, self.limits.max_pixels)?;
+        self.actions.push(format!("GIF re-encoded losslessly ({frames} frame{})", if frames == 1 { "" } else { "s" }));
+        Ok((output, (header.width, header.height)))
+    }
+
+    /// Decode, orient, colour-manage, resize, encode.
+    fn transcode(&mut self, header: &Header, plan: Option<resize::Plan>) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
+        let mut image = decode(self.input, self.format, self.limits)?;
+        if header.orientation != Orientation::NoTransforms {
+            image.apply_orientation(header.orientation);
+            self.pixels_unchanged = false;
+            self.actions.push("applied EXIF orientation to the pixels".into());
+        }
+        let carries_icc = matches!(self.target, Format::Jpeg | Format::Png);
+        let mut icc_out = None;
+        if let Some(icc) = &header.icc {
+            let wide_gamut = color::is_rgb_profile(icc) && !color::is_srgb(icc);
+            if self.options.keep_icc && carries_icc {
+                icc_out = Some(icc.as_slice());
+            } else if wide_gamut && !(self.target == Format::Png && self.options.lossless) {
+                image = color::convert_to_srgb(image, icc).map_err(|e| corrupt(self.format, e))?;
+                self.pixels_unchanged = false;
+                self.actions.push("converted colours from the embedded ICC profile to sRGB".into());
+                if self.options.keep_icc {
+                    self.warnings.push(format!("{} output cannot carry an ICC profile here", self.target.name()));
+                }
+            } else if wide_gamut {
+                // Lossless PNG must not alter pixels: keep the profile instead.
+                icc_out = Some(icc.as_slice());
+                self.actions.push("kept the non-sRGB ICC profile (lossless mode cannot convert colours)".into());
+            }
+        }
+        let mut exif_out = None;
+        if self.options.keep_exif {
+            if let Some(exif) = &header.exif {
+                let mut exif = exif.clone();
+                // The pixels are now upright: a kept orientation tag would rotate them twice.
+                let _ = Orientation::remove_from_exif_chunk(&mut exif);
+                exif_out = Some(exif);
+            }
+        }
+        if let Some(plan) = plan {
+            let before = (image.width(), image.height());
+            image = resize::apply(&image, &plan).map_err(|e| EngineError::Encode { format: "resize", reason: e })?;
+            self.pixels_unchanged = false;
+            self.actions.push(format!("resized {}×{} → {}×{}", before.0, before.1, image.width(), image.height()));
+        }
+        let metadata = Metadata { icc: icc_out, exif: exif_out.as_deref() };
+        let output = self.encode(&image, &metadata)?;
+        Ok((output, (image.width(), image.height())))
+    }
+
+    fn encode(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
+        let tuning = self.tuning;
+        match self.target {
+            #[cfg(feature = "jpeg")]
+            Format::Jpeg => {
+                let chroma = if tuning.full_chroma { jpeg::Chroma::Full } else { jpeg::Chroma::Quarter };
+                self.actions.push(format!("mozjpeg q{} {} progressive", tuning.quality, chroma.label()));
+                jpeg::encode(image, tuning.quality, chroma, metadata)
+            }
+            #[cfg(feature = "png")]
+            Format::Png => self.encode_png(image, metadata),
+            #[cfg(feature = "webp")]
+            Format::Webp => {
+                self.drop_unsupported_metadata(metadata);
+                let lossless = self.options.lossless;
+                self.actions.push(if lossless {
+                    "WebP lossless".to_string()
+                } else {
+                    format!("WebP q{}", tuning.quality)
+                });
+                webp::encode(image, tuning.quality, lossless, tuning.webp_effort)
+            }
+            #[cfg(feature = "avif")]
+            Format::Avif => {
+                self.actions.push(format!("AVIF q{} speed {}", tuning.avif_quality(), tuning.avif_speed));
+                avif::encode(image, tuning.avif_quality(), tuning.avif_speed, metadata.exif)
+            }
+            #[cfg(feature = "gif")]
+            Format::Gif => {
+                if image.width() > u32::from(u16::MAX) || image.height() > u32::from(u16::MAX) {
+                    return Err(EngineError::Encode {
+                        format: "GIF",
+                        reason: "GIF is limited to 65535 pixels a side".into(),
+                    });
+                }
+                self.drop_unsupported_metadata(metadata);
+                let quantized = png::quantize(image, 0, 100)?
+                    .ok_or_else(|| EngineError::Encode { format: "GIF", reason: "no palette could be made".into() })?;
+                self.actions.push(format!("GIF with a {}-colour palette", quantized.palette.len()));
+                gif::encode(image, &quantized)
+            }
+            other => Err(EngineError::Unsupported(format!("{} output is not built into this engine", other.name()))),
+        }
+    }
+
+    #[cfg(feature = "png")]
+    fn encode_png(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
+        let preset = self.tuning.oxipng_preset;
+        let keep = (metadata.icc.is_some(), metadata.exif.is_some());
+        if !self.options.lossless {
+            let (min, target) = self.tuning.palette_quality;
+            if let Some(quantized) = png::quantize(image, min, target)? {
+                let colours = quantized.palette.len();
+                let palette_png = png::encode_palette(&quantized, metadata)?;
+                self.actions.push(format!("lossy PNG: {colours}-colour palette (libimagequant), oxipng -o{preset}"));
+                return png::optimize(&palette_png, preset, keep.0, keep.1);
+            }
+            self.actions.push(format!("a palette could not reach quality {min}: kept full colour"));
+        }
+        // A PNG input needs no re-encode: oxipng works on the original stream and keeps its bit depth.
+        let source = if self.format == Format::Png && self.pixels_unchanged {
+            self.input.to_vec()
+        } else {
+            png::encode_lossless(image, metadata)?
+        };
+        self.actions.push(format!("lossless PNG: oxipng -o{preset}"));
+        png::optimize(&source, preset, keep.0, keep.1)
+    }
+
+    fn drop_unsupported_metadata(&mut self, metadata: &Metadata) {
+        if metadata.exif.is_some() || metadata.icc.is_some() {
+            self.warnings.push(format!("{} output does not carry EXIF or ICC metadata here", self.target.name()));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Compressor's engine: bytes in, bytes out. Detects the format from content, applies the
+//! options, and reports what it did. No file-system policy lives here: the pipeline crate
+//! decides where bytes come from and where they go.
+//!
+//! ```no_run
+//! use compressor_engine::{Engine, Options};
+//! let input = std::fs::read("photo.jpg").unwrap();
+//! let options = Options::from_json(r#"{"image": {"compression": "high"}}"#).unwrap();
+//! let result = Engine::default().compress(&input, "photo.jpg", &options).unwrap();
+//! println!("{} -> {} bytes", result.report.input.size, result.report.output.size);
+//! ```
+
+pub mod detect;
+pub mod error;
+mod image;
+pub mod options;
+pub mod report;
+
+pub use detect::{detect, Format, Kind};
+pub use error::{EngineError, InvalidOptions};
+pub use options::{Compression, FieldError, ImageFormat, ImageOptions, Options, Resize, ResizeMode};
+pub use report::{FileFacts, Report, Status};
+
+/// Resource limits that keep hostile or huge inputs from exhausting memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest width × height accepted (checked from the header, before decoding).
+    pub max_pixels: u64,
+    /// Largest single allocation a decoder may make, in bytes.
+    pub max_alloc: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // 100 megapixels covers medium-format cameras; RGBA at that size is 400 MB.
+        Self { max_pixels: 100_000_000, max_alloc: 1 << 30 }
+    }
+}
+
+impl Limits {
+    fn check(&self, width: u32, height: u32) -> Result<(), EngineError> {
+        if u64::from(width) * u64::from(height) > self.max_pixels {
+            Err(EngineError::TooManyPixels { width, height, limit: self.max_pixels })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The result of compressing one file.
+#[derive(Debug, Clone)]
+pub struct Compressed {
+    pub report: Report,
+    /// The new bytes; `None` when the report says `skipped` and the original is the result.
+    pub output: Option<Vec<u8>>,
+}
+
+/// The engine, configured with its limits. Cheap to clone and safe to share across threads.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    pub limits: Limits,
+}
+
+impl Engine {
+    pub fn new(limits: Limits) -> Self {
+        Self { limits }
+    }
+
+    /// Compresses `input` (whose file name is `name`, used only for the report and the
+    /// output's name) according to `options`.
+    pub fn compress(&self, input: &[u8], name: &str, options: &Options) -> Result<Compressed, EngineError> {
+        options.validate()?;
+        if input.is_empty() {
+            return Err(EngineError::Empty);
+        }
+        let format = detect(input).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(input)))?;
+        image::compress(input, name, format, &options.image, &self.limits)
+    }
+
+    /// Decodes `bytes` completely, proving a written output is readable. Returns its format
+    /// and dimensions.
+    pub fn verify(&self, bytes: &[u8]) -> Result<(Format, (u32, u32)), EngineError> {
+        let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
+        Ok((format, image::verify(bytes, format, &self.limits)?))
+    }
+}
+
+/// The output's file name: the input's, with the extension changed when the format changed.
+pub fn output_name(input_name: &str, input_format: Format, output_format: Format) -> String {
+    if input_format == output_format {
+        return input_name.to_string();
+    }
+    let stem = match input_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => input_name,
+    };
+    format!("{stem}.{}", output_format.extension())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_name_changes_extension_only_on_conversion() {
+        assert_eq!(output_name("a.jpeg", Format::Jpeg, Format::Jpeg), "a.jpeg");
+        assert_eq!(output_name("a.b.png", Format::Png, Format::Webp), "a.b.webp");
+        assert_eq!(output_name("noext", Format::Bmp, Format::Png), "noext.png");
+        assert_eq!(output_name(".hidden", Format::Bmp, Format::Png), ".hidden.png");
+    }
+}

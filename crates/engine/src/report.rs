@@ -1,0 +1,96 @@
+//! What the engine did to one file, shaped like the API response's `input`/`output` objects.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::detect::{Format, Kind};
+
+/// Facts about one side (input or output) of a compression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub format: Format,
+    pub mime: String,
+    pub size: u64,
+    pub hashes: Hashes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+impl FileFacts {
+    pub fn describe(name: &str, format: Format, bytes: &[u8], dimensions: Option<(u32, u32)>) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: format.kind(),
+            format,
+            mime: format.mime().to_string(),
+            size: bytes.len() as u64,
+            hashes: Hashes { sha256: sha256_hex(bytes) },
+            width: dimensions.map(|d| d.0),
+            height: dimensions.map(|d| d.1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The output is a new, smaller (or explicitly requested) file.
+    Compressed,
+    /// The original is the result; `reason` says why.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub input: FileFacts,
+    pub output: FileFacts,
+    /// What was done, in order, for people: "resized 5640×3172 → 1920×1080", "mozjpeg q75 4:2:0".
+    pub actions: Vec<String>,
+    /// Things asked for that could not be honoured exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Bytes saved (negative when the output is larger, as an explicit conversion may be).
+    pub fn saved_bytes(&self) -> i64 {
+        self.input.size as i64 - self.output.size as i64
+    }
+
+    /// Percentage saved, relative to the input.
+    pub fn saved_percent(&self) -> f64 {
+        if self.input.size == 0 {
+            0.0
+        } else {
+            self.saved_bytes() as f64 * 100.0 / self.input.size as f64
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_known_input() {
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,178 @@
+//! Pipelines: sources → engine → sinks. The CLI and the desktop app drive these; neither
+//! holds compression or file-safety logic of its own.
+
+pub mod discover;
+pub mod presets;
+pub mod sink;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use compressor_engine::{Compressed, Engine, Options, Report};
+use serde::Serialize;
+
+pub use discover::{discover, DiscoveryError, Source};
+pub use sink::{OutputPolicy, WriteError};
+
+/// How a batch is run.
+#[derive(Debug, Clone, Default)]
+pub struct Job {
+    pub options: Options,
+    pub policy: OutputPolicy,
+    /// Give outputs the original's modification time.
+    pub keep_dates: bool,
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    /// Where the result was written; `None` when nothing needed writing (skipped beside the original).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<PathBuf>,
+    pub report: Report,
+}
+
+/// A file that failed; the message names the reason and the original is untouched.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct FileError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl FileError {
+    fn new(path: &Path, message: impl ToString) -> Self {
+        Self { path: path.to_path_buf(), message: message.to_string() }
+    }
+}
+
+/// Destinations given out in a batch (destination → the input that owns it), so that two
+/// inputs never write one output (`photo.bmp` and `photo.png` both becoming `photo.png`).
+#[derive(Debug, Default)]
+pub struct Reservations(Mutex<HashMap<PathBuf, PathBuf>>);
+
+impl Reservations {
+    /// Each input first owns the destination its own name maps to, whatever order the
+    /// workers finish in: a converted file never takes the name of an unconverted one.
+    pub fn for_sources(sources: &[Source], policy: &OutputPolicy) -> Self {
+        let mut owners = HashMap::new();
+        for source in sources {
+            let name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Ok(destination) = policy.destination(source, &name) {
+                owners.entry(destination).or_insert_with(|| source.path.clone());
+            }
+        }
+        Self(Mutex::new(owners))
+    }
+
+    /// True when `destination` is free or already `owner`'s, and is now `owner`'s.
+    fn claim(&self, destination: &Path, owner: &Path) -> bool {
+        let Ok(mut owners) = self.0.lock() else { return false };
+        owners.entry(destination.to_path_buf()).or_insert_with(|| owner.to_path_buf()) == owner
+    }
+}
+
+/// Picks where the output of `source` goes. When the output's name is taken (by another
+/// input of this batch, or in place by an existing file other than the original), a
+/// converted file keeps its old extension too: `photo.bmp` → `photo.bmp.png`.
+fn choose_destination(
+    source: &Source,
+    report: &Report,
+    job: &Job,
+    reservations: &Reservations,
+) -> Result<PathBuf, String> {
+    let original = &source.path;
+    let is_free = |candidate: &Path| {
+        let foreign_file = job.policy == OutputPolicy::InPlace && candidate != original && candidate.exists();
+        reservations.claim(candidate, original) && !foreign_file
+    };
+    let destination = job.policy.destination(source, &report.output.name)?;
+    if is_free(&destination) {
+        return Ok(destination);
+    }
+    if report.output.format != report.input.format {
+        let longer_name = format!("{}.{}", report.input.name, report.output.format.extension());
+        let destination = job.policy.destination(source, &longer_name)?;
+        if is_free(&destination) {
+            return Ok(destination);
+        }
+    }
+    Err(format!("the output {} would overwrite another file; nothing was written", destination.display()))
+}
+
+/// Compresses one file and writes its result according to the job's policy.
+pub fn process(
+    engine: &Engine,
+    source: &Source,
+    job: &Job,
+    reservations: &Reservations,
+) -> Result<FileOutcome, FileError> {
+    let path = &source.path;
+    let input = std::fs::read(path).map_err(|e| FileError::new(path, format!("cannot read: {e}")))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Compressed { report, output } =
+        engine.compress(&input, &name, &job.options).map_err(|e| FileError::new(path, e))?;
+    let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
+    let destination = if needs_writing {
+        choose_destination(source, &report, job, reservations).map_err(|e| FileError::new(path, e))?
+    } else {
+        PathBuf::new()
+    };
+
+    let expected_sha256 = report.output.hashes.sha256.clone();
+    let check = |written: &[u8]| -> Result<(), String> {
+        if compressor_engine::report::sha256_hex(written) != expected_sha256 {
+            return Err("the written output's SHA-256 differs from the engine's".into());
+        }
+        engine.verify(written).map(|_| ()).map_err(|e| format!("the written output does not decode: {e}"))
+    };
+
+    let written_to = match (&job.policy, output) {
+        (OutputPolicy::InPlace, Some(bytes)) => {
+            sink::replace_in_place(path, &destination, &bytes, job.keep_dates, check)
+                .map_err(|e| FileError::new(path, e))?;
+            Some(destination)
+        }
+        (OutputPolicy::Suffix(_) | OutputPolicy::InPlace, None) => None,
+        (OutputPolicy::Folder(_), output) => {
+            // An output folder gets every file, the original when it could not be made smaller.
+            let bytes = output.as_deref().unwrap_or(&input);
+            sink::write_atomically(&destination, bytes, path, job.keep_dates, check)
+                .map_err(|e| FileError::new(path, e))?;
+            Some(destination)
+        }
+        (OutputPolicy::Suffix(_), Some(bytes)) => {
+            sink::write_atomically(&destination, &bytes, path, job.keep_dates, check)
+                .map_err(|e| FileError::new(path, e))?;
+            Some(destination)
+        }
+    };
+    Ok(FileOutcome { path: path.clone(), destination: written_to, report })
+}
+
+/// Runs `job` over `sources` on a bounded pool of workers. `on_result` is called from the
+/// workers as each file finishes; setting `cancel` stops files not yet started.
+pub fn run_batch(
+    engine: &Engine,
+    sources: &[Source],
+    job: &Job,
+    cancel: &AtomicBool,
+    on_result: impl Fn(Result<FileOutcome, FileError>) + Sync,
+) -> Result<(), String> {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(job.jobs).build().map_err(|e| e.to_string())?;
+    let reservations = Reservations::for_sources(sources, &job.policy);
+    pool.install(|| {
+        sources.par_iter().with_max_len(1).for_each(|source| {
+            if !cancel.load(Ordering::Relaxed) {
+                on_result(process(engine, source, job, &reservations));
+            }
+        })
+    });
+    Ok(())
+}
