@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmark: installs the peer tools (jpegoptim, pngquant from apt; oxipng and Caesium's CLI
+# from crates.io, into ~/.cache/compressor/bench-tools), builds our CLI in release mode, and
+# prints a Markdown table of bytes, time, peak memory and SSIMULACRA2 per file and tool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+for p in jpegoptim pngquant time; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="${missing:-} $p"
+done
+if [ -n "${missing:-}" ]; then
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=600 $missing >/dev/null
+fi
+tools="$HOME/.cache/compressor/bench-tools"
+[ -x "$tools/bin/oxipng" ] || cargo install --locked --quiet --root "$tools" oxipng
+[ -x "$tools/bin/caesiumclt" ] || cargo install --locked --quiet --root "$tools" caesiumclt
+
+media=$(tests/media/fetch.sh)
+cargo build --release --locked -p compressor-cli -p compressor-bench
+"$CARGO_TARGET_DIR/release/compressor-bench" "$media" "$CARGO_TARGET_DIR/release/compressor" "$tools"
