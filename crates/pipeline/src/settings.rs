@@ -1,0 +1,200 @@
+//! User settings: a versioned JSON file in the user's config folder, written atomically and
+//! migrated forward when an older version is read.
+
+use std::path::{Path, PathBuf};
+
+use compressor_engine::Options;
+use serde::{Deserialize, Serialize};
+
+use crate::sink::OutputPolicy;
+
+/// Bump when the file's shape changes, and teach [`migrate`] the step.
+pub const SETTINGS_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct Settings {
+    pub version: u32,
+    /// The preset selected for new files (built-in or user preset name).
+    pub preset: String,
+    pub output: OutputSetting,
+    pub keep_dates: bool,
+    pub keep_exif: bool,
+    pub keep_icc: bool,
+    /// Files compressed at once; 0 means one per core.
+    pub jobs: u32,
+    pub engine: EngineMode,
+    pub user_presets: Vec<UserPreset>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            version: SETTINGS_VERSION,
+            preset: "balanced".into(),
+            output: OutputSetting::default(),
+            keep_dates: false,
+            keep_exif: false,
+            keep_icc: false,
+            jobs: 0,
+            engine: EngineMode::Local,
+            user_presets: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum OutputMode {
+    /// Beside the original, with a suffix.
+    Suffix,
+    /// Under an output folder.
+    Folder,
+    /// Replace the original, which goes to the trash.
+    InPlace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct OutputSetting {
+    pub mode: OutputMode,
+    pub suffix: String,
+    pub folder: Option<String>,
+}
+
+impl Default for OutputSetting {
+    fn default() -> Self {
+        OutputSetting { mode: OutputMode::Suffix, suffix: "-min".into(), folder: None }
+    }
+}
+
+impl OutputSetting {
+    pub fn policy(&self) -> Result<OutputPolicy, String> {
+        match self.mode {
+            OutputMode::Suffix if self.suffix.is_empty() => Err("the suffix is empty".into()),
+            OutputMode::Suffix => Ok(OutputPolicy::Suffix(self.suffix.clone())),
+            OutputMode::Folder => match &self.folder {
+                Some(folder) if !folder.is_empty() => Ok(OutputPolicy::Folder(PathBuf::from(folder))),
+                _ => Err("no output folder is chosen".into()),
+            },
+            OutputMode::InPlace => Ok(OutputPolicy::InPlace),
+        }
+    }
+}
+
+/// Where compression runs. `Remote` arrives with the API issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum EngineMode {
+    Local,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserPreset {
+    pub name: String,
+    pub description: String,
+    pub options: Options,
+}
+
+/// Why settings could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("cannot write settings {path}: {message}")]
+    Write { path: PathBuf, message: String },
+}
+
+impl Settings {
+    /// The options for new files: the chosen preset with the metadata switches applied.
+    pub fn options(&self) -> Options {
+        let mut options = crate::presets::find(&self.preset)
+            .map(|p| p.options)
+            .or_else(|| self.user_presets.iter().find(|p| p.name == self.preset).map(|p| p.options.clone()))
+            .unwrap_or_default();
+        options.image.keep_exif |= self.keep_exif;
+        options.image.keep_icc |= self.keep_icc;
+        options
+    }
+
+    /// Reads settings; a missing file gives the defaults. A file from a newer version is
+    /// refused rather than silently rewritten.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(err) => return Err(SettingsError::Read { path: path.into(), message: err.to_string() }),
+        };
+        let read_error = |message: String| SettingsError::Read { path: path.into(), message };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| read_error(e.to_string()))?;
+        let value = migrate(value).map_err(read_error)?;
+        serde_json::from_value(value).map_err(|e| read_error(e.to_string()))
+    }
+
+    /// Writes settings atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let write_error = |message: String| SettingsError::Write { path: path.into(), message };
+        let json = serde_json::to_vec_pretty(self).map_err(|e| write_error(e.to_string()))?;
+        crate::sink::write_atomically(path, &json, path, false, |_| Ok(())).map_err(|e| write_error(e.to_string()))
+    }
+}
+
+/// Brings an older settings document up to [`SETTINGS_VERSION`].
+fn migrate(mut value: serde_json::Value) -> Result<serde_json::Value, String> {
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version > u64::from(SETTINGS_VERSION) {
+        return Err(format!("written by a newer Compressor (settings version {version})"));
+    }
+    if version == 0 {
+        // Version 0 (before versioning) kept the suffix at the top level.
+        if let Some(object) = value.as_object_mut() {
+            if let Some(suffix) = object.remove("suffix") {
+                object.insert("output".into(), serde_json::json!({"mode": "suffix", "suffix": suffix}));
+            }
+            object.insert("version".into(), SETTINGS_VERSION.into());
+        }
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_defaults_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config/settings.json");
+        assert_eq!(Settings::load(&path).unwrap(), Settings::default());
+        let settings = Settings {
+            preset: "web".into(),
+            output: OutputSetting { mode: OutputMode::Folder, suffix: "-x".into(), folder: Some("/tmp/o".into()) },
+            keep_exif: true,
+            ..Default::default()
+        };
+        settings.save(&path).unwrap();
+        assert_eq!(Settings::load(&path).unwrap(), settings);
+        assert_eq!(settings.options().image.format, Some(compressor_engine::ImageFormat::Webp));
+        assert!(settings.options().image.keep_exif);
+    }
+
+    #[test]
+    fn migrates_old_files_and_refuses_newer_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"suffix": ".small", "keep_dates": true}"#).unwrap();
+        let settings = Settings::load(&path).unwrap();
+        assert_eq!(settings.version, SETTINGS_VERSION);
+        assert_eq!(settings.output.suffix, ".small");
+        assert!(settings.keep_dates);
+        std::fs::write(&path, r#"{"version": 99}"#).unwrap();
+        assert!(Settings::load(&path).unwrap_err().to_string().contains("newer"));
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(Settings::load(&path).is_err());
+    }
+}

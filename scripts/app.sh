@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds and opens the desktop app (release build; the first one takes several minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+npm --prefix ui ci --no-audit --no-fund --loglevel=error
+npm --prefix ui run build
+cargo build --release --locked -p compressor-desktop
+exec "$CARGO_TARGET_DIR/release/compressor-desktop" "$@"

@@ -1,0 +1,173 @@
+//! The commands the UI calls. Each one is a few lines over the pipeline crate.
+
+use std::path::PathBuf;
+
+use compressor_engine::{Options, Report};
+use compressor_pipeline::queue::{ItemId, ItemStatus, ItemUpdate, QueuedItem};
+use compressor_pipeline::settings::Settings;
+use compressor_pipeline::{discover, presets, Job};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::state::AppState;
+
+/// Status changes of queued files, batched (at most ten events a second).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct FilesUpdated {
+    pub updates: Vec<ItemUpdate>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct PresetInfo {
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub options: Options,
+}
+
+/// Files that were queued, and paths that could not be read.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct AddResult {
+    pub items: Vec<QueuedItem>,
+    pub errors: Vec<String>,
+}
+
+/// What the compare view shows: asset-protocol paths for the two images, and the report.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct Preview {
+    pub original: String,
+    pub output: Option<String>,
+    pub report: Option<Report>,
+}
+
+fn settings_of(state: &AppState) -> Settings {
+    state.settings.lock().map(|s| s.clone()).unwrap_or_default()
+}
+
+/// Built-in presets, then the user's.
+#[tauri::command]
+#[specta::specta]
+pub fn list_presets(state: State<'_, AppState>) -> Vec<PresetInfo> {
+    let builtin = presets::builtin().into_iter().map(|p| PresetInfo {
+        name: p.name.into(),
+        description: p.description.into(),
+        builtin: true,
+        options: p.options,
+    });
+    let user = settings_of(&state).user_presets.into_iter().map(|p| PresetInfo {
+        name: p.name,
+        description: p.description,
+        builtin: false,
+        options: p.options,
+    });
+    builtin.chain(user).collect()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn load_settings(state: State<'_, AppState>) -> Settings {
+    settings_of(&state)
+}
+
+/// Validates and persists settings; they apply to files added afterwards.
+#[tauri::command]
+#[specta::specta]
+pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), String> {
+    settings.output.policy()?;
+    for preset in &settings.user_presets {
+        preset.options.validate().map_err(|e| format!("preset '{}': {e}", preset.name))?;
+    }
+    let known =
+        presets::find(&settings.preset).is_some() || settings.user_presets.iter().any(|p| p.name == settings.preset);
+    if !known {
+        return Err(format!("no preset named '{}'", settings.preset));
+    }
+    settings.save(&state.settings_path).map_err(|e| e.to_string())?;
+    if let Ok(mut current) = state.settings.lock() {
+        *current = settings;
+    }
+    Ok(())
+}
+
+/// Queues files and folders (walked recursively) with the current settings.
+#[tauri::command]
+#[specta::specta]
+pub fn add_paths(state: State<'_, AppState>, paths: Vec<String>) -> Result<AddResult, String> {
+    let settings = settings_of(&state);
+    let job = Job {
+        options: settings.options(),
+        policy: settings.output.policy()?,
+        keep_dates: settings.keep_dates,
+        jobs: settings.jobs as usize,
+    };
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let (sources, errors) = discover(&paths);
+    Ok(AddResult {
+        items: state.queue.add(sources, job),
+        errors: errors.into_iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect(),
+    })
+}
+
+/// "Add files…": the native file dialog, then [`add_paths`].
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_files<R: Runtime>(app: AppHandle<R>) -> Result<AddResult, String> {
+    let picked = app.dialog().file().set_title("Add files to compress").blocking_pick_files().unwrap_or_default();
+    let paths = picked.into_iter().filter_map(|p| p.into_path().ok()).map(|p| p.display().to_string()).collect();
+    add_paths(app.state::<AppState>(), paths)
+}
+
+/// "Add folder…": the native folder dialog, then [`add_paths`].
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_folder<R: Runtime>(app: AppHandle<R>) -> Result<AddResult, String> {
+    let picked = app.dialog().file().set_title("Add a folder to compress").blocking_pick_folder();
+    let paths = picked.and_then(|p| p.into_path().ok()).map(|p| vec![p.display().to_string()]).unwrap_or_default();
+    add_paths(app.state::<AppState>(), paths)
+}
+
+/// The output folder chooser of the settings screen.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_output_folder<R: Runtime>(app: AppHandle<R>) -> Option<String> {
+    let picked = app.dialog().file().set_title("Choose the output folder").blocking_pick_folder()?;
+    picked.into_path().ok().map(|p| p.display().to_string())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel(state: State<'_, AppState>, ids: Vec<ItemId>) {
+    state.queue.cancel(&ids);
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_all(state: State<'_, AppState>) {
+    state.queue.cancel_all();
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn retry(state: State<'_, AppState>, ids: Vec<ItemId>) {
+    state.queue.retry(&ids);
+}
+
+/// Opens the asset protocol for one file's original and output (and nothing else), and
+/// returns their paths with the report.
+#[tauri::command]
+#[specta::specta]
+pub fn preview<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, id: ItemId) -> Result<Preview, String> {
+    let (original, output) = state.queue.paths(id).ok_or_else(|| format!("no file with id {id}"))?;
+    let scope = app.asset_protocol_scope();
+    scope.allow_file(&original).map_err(|e| e.to_string())?;
+    if let Some(output) = &output {
+        scope.allow_file(output).map_err(|e| e.to_string())?;
+    }
+    let report = match state.queue.status(id) {
+        Some(ItemStatus::Done { report, .. } | ItemStatus::Skipped { report, .. }) => Some(report),
+        _ => None,
+    };
+    Ok(Preview { original: original.display().to_string(), output: output.map(|p| p.display().to_string()), report })
+}

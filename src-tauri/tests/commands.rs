@@ -1,0 +1,157 @@
+//! The desktop commands on Tauri's mock runtime (no display needed): presets, settings,
+//! queueing real files and the events that report them, and the generated bindings.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use compressor_desktop::{setup, specta_builder, FilesUpdated};
+use compressor_pipeline::queue::ItemStatus;
+use serde_json::{json, Value};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+
+struct TestApp {
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    updates: Arc<Mutex<Vec<(u32, ItemStatus)>>>,
+}
+
+fn start(settings_path: PathBuf) -> TestApp {
+    let builder = specta_builder!(MockRuntime);
+    let handler = builder.invoke_handler();
+    let app = mock_builder().invoke_handler(handler).build(mock_context(noop_assets())).expect("mock app");
+    // The mock runtime never runs setup hooks; install the state the way the app's hook does.
+    setup(&app, &builder, settings_path).expect("app state");
+    let updates = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&updates);
+    app.listen_any("files-updated", move |event| {
+        let payload: FilesUpdated = serde_json::from_str(event.payload()).expect("typed payload");
+        sink.lock().unwrap().extend(payload.updates.into_iter().map(|u| (u.id, u.status)));
+    });
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window");
+    TestApp { _app: app, window, updates }
+}
+
+fn invoke(app: &TestApp, command: &str, args: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: command.into(),
+        callback: tauri::ipc::CallbackFn(0),
+        error: tauri::ipc::CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: tauri::ipc::InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(&app.window, request).map(|body| body.deserialize::<Value>().unwrap())
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn wait_for_finished(app: &TestApp, count: usize) -> Vec<(u32, ItemStatus)> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let updates = app.updates.lock().unwrap().clone();
+        let finished = updates.iter().filter(|(_, s)| !matches!(s, ItemStatus::Queued | ItemStatus::Running)).count();
+        if finished >= count {
+            return updates;
+        }
+        assert!(Instant::now() < deadline, "not finished: {updates:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn lists_the_builtin_presets() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path().join("settings.json"));
+    let presets = invoke(&app, "list_presets", json!({})).unwrap();
+    let names: Vec<&str> = presets.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["balanced", "maximum", "lossless", "web", "email"]);
+    assert_eq!(presets[3]["options"]["image"]["format"], "webp");
+}
+
+#[test]
+fn settings_are_validated_persisted_and_reloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config/settings.json");
+    let app = start(path.clone());
+    let mut settings = invoke(&app, "load_settings", json!({})).unwrap();
+    assert_eq!(settings["preset"], "balanced");
+    assert_eq!(settings["output"]["suffix"], "-min");
+
+    settings["preset"] = json!("nope");
+    let err = invoke(&app, "save_settings", json!({ "settings": settings })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("no preset named 'nope'"), "{err}");
+    settings["preset"] = json!("web");
+    settings["output"] = json!({"mode": "folder", "suffix": "-min", "folder": null});
+    let err = invoke(&app, "save_settings", json!({ "settings": settings })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("output folder"), "{err}");
+
+    settings["output"]["folder"] = json!(dir.path().join("out"));
+    settings["keep_dates"] = json!(true);
+    invoke(&app, "save_settings", json!({ "settings": settings })).unwrap();
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(on_disk["preset"], "web");
+    assert_eq!(on_disk["version"], 1);
+    drop(app);
+
+    // A new start reads them back.
+    let app = start(path);
+    assert_eq!(invoke(&app, "load_settings", json!({})).unwrap()["output"]["mode"], "folder");
+}
+
+#[test]
+fn queued_files_report_sizes_and_hashes_through_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path().join("settings.json"));
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for name in ["photo.jpg", "photo.png", "text.jpg"] {
+        std::fs::copy(fixture(name), photos.join(name)).unwrap();
+    }
+    let added = invoke(&app, "add_paths", json!({ "paths": [photos] })).unwrap();
+    let items = added["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["size"], std::fs::metadata(photos.join("photo.jpg")).unwrap().len());
+
+    let updates = wait_for_finished(&app, 3);
+    let final_status = |id: u32| updates.iter().rev().find(|(i, _)| *i == id).map(|(_, s)| s.clone()).unwrap();
+    for (index, item) in items.iter().enumerate() {
+        let name = item["name"].as_str().unwrap();
+        match final_status(index as u32) {
+            ItemStatus::Done { report, destination: Some(destination) } => {
+                let bytes = std::fs::read(&destination).unwrap();
+                assert_eq!(report.output.size, bytes.len() as u64, "{name}");
+                assert_eq!(report.output.hashes.sha256, compressor_engine::report::sha256_hex(&bytes), "{name}");
+                assert!(report.output.size < report.input.size);
+            }
+            ItemStatus::Failed { reason } => {
+                assert_eq!(name, "text.jpg");
+                assert!(reason.contains("not a supported file type"), "{reason}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // The compare view gets both paths and the report.
+    let preview = invoke(&app, "preview", json!({ "id": 0 })).unwrap();
+    assert_eq!(preview["original"], photos.join("photo.jpg").display().to_string());
+    assert_eq!(preview["output"], photos.join("photo-min.jpg").display().to_string());
+    assert!(preview["report"]["output"]["hashes"]["sha256"].is_string());
+    assert!(invoke(&app, "preview", json!({ "id": 99 })).is_err());
+}
+
+#[test]
+fn bindings_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("bindings.ts");
+    compressor_desktop::export_bindings(&fresh).unwrap();
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join(compressor_desktop::BINDINGS_PATH);
+    assert!(
+        std::fs::read_to_string(&committed).ok() == std::fs::read_to_string(&fresh).ok(),
+        "ui/src/bindings.ts is stale: run `cargo run --bin export-bindings`"
+    );
+}

@@ -1,0 +1,206 @@
+// End-to-end test of the desktop app in a real window (Xvfb + WebKitWebDriver + tauri-driver).
+// Real photos are dropped on the window through a native X11 drag-and-drop (xdotool driving a
+// GTK drag source); the sizes and hashes the window shows must equal those of the files on disk.
+//
+// Needs: DISPLAY, tauri-driver and WebKitWebDriver on PATH, COMPRESSOR_APP (the built app),
+// COMPRESSOR_MEDIA (tests/media/fetch.sh). scripts/test.sh provides all of it.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { remote } from "webdriverio";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const repo = path.resolve(here, "../..");
+const app = process.env.COMPRESSOR_APP;
+const media = process.env.COMPRESSOR_MEDIA;
+const shots = process.env.COMPRESSOR_SCREENSHOTS ?? path.join(repo, "target-e2e-screenshots");
+
+assert.ok(process.env.DISPLAY, "DISPLAY is not set: run under Xvfb (scripts/test.sh does)");
+assert.ok(app && fs.existsSync(app), `COMPRESSOR_APP must name the built app, got ${app}`);
+assert.ok(media && fs.existsSync(path.join(media, ".complete")), "COMPRESSOR_MEDIA: run tests/media/fetch.sh");
+
+const sha256 = (file) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "compressor-e2e-"));
+const photos = path.join(work, "photos");
+let driver;
+let browser;
+
+async function waitForPort(port, deadlineMs) {
+  const net = await import("node:net");
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => { socket.end(); resolve(true); });
+      socket.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+async function screenshot(name) {
+  fs.mkdirSync(shots, { recursive: true });
+  await sleep(800); // let the last frame paint
+  await browser.saveScreenshot(path.join(shots, name));
+}
+
+/** Drops `files` on the app window with a real X11 drag from a GTK drag source. */
+async function nativeDrop(files) {
+  const source = spawn("/usr/bin/python3", [path.join(here, "drag_source.py"), ...files], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [sx, sy] = await new Promise((resolve, reject) => {
+    source.stdout.on("data", (chunk) => {
+      const match = /ready (\d+) (\d+)/.exec(String(chunk));
+      if (match) resolve([Number(match[1]), Number(match[2])]);
+    });
+    source.on("exit", (code) => reject(new Error(`drag source exited ${code}`)));
+  });
+  const windowId = execFileSync("xdotool", ["search", "--name", "^Compressor$"]).toString().trim().split("\n")[0];
+  const geometry = execFileSync("xdotool", ["getwindowgeometry", "--shell", windowId]).toString();
+  const value = (key) => Number(new RegExp(`${key}=(\\d+)`).exec(geometry)[1]);
+  const [tx, ty] = [value("X") + Math.floor(value("WIDTH") / 2), value("Y") + Math.floor(value("HEIGHT") / 2)];
+  const xdo = (...args) => execFileSync("xdotool", args.map(String));
+  xdo("mousemove", sx, sy);
+  await sleep(200);
+  xdo("mousedown", 1);
+  // GTK starts a drag after the pointer moves past a threshold; move in steps so every
+  // window along the way sees motion events.
+  for (let step = 1; step <= 20; step++) {
+    xdo("mousemove", Math.round(sx + ((tx - sx) * step) / 20), Math.round(sy + ((ty - sy) * step) / 20));
+    await sleep(40);
+  }
+  await sleep(300);
+  xdo("mouseup", 1);
+  await new Promise((resolve) => source.on("exit", resolve));
+}
+
+async function rows() {
+  return browser.$$('[data-testid="row"]');
+}
+
+async function waitUntilFinished(count, timeoutMs) {
+  await browser.waitUntil(
+    async () => {
+      const all = await rows();
+      if (all.length < count) return false;
+      for (const row of all) {
+        const state = await row.getAttribute("data-state");
+        if (!["done", "skipped", "failed", "cancelled"].includes(state)) return false;
+      }
+      return true;
+    },
+    { timeout: timeoutMs, interval: 250, timeoutMsg: `${count} files did not finish` },
+  );
+}
+
+before(async () => {
+  fs.mkdirSync(photos, { recursive: true });
+  for (const name of ["EveningGlow.jpg", "Kite.jpg", "FallenLeaf.jpg"]) {
+    fs.copyFileSync(path.join(media, "jpeg", name), path.join(photos, name));
+  }
+  fs.copyFileSync(path.join(media, "png", "chelsea.png"), path.join(photos, "chelsea.png"));
+  fs.copyFileSync(path.join(repo, "tests/fixtures/truncated.jpg"), path.join(photos, "broken.jpg"));
+
+  process.env.COMPRESSOR_CONFIG_DIR = path.join(work, "config");
+  driver = spawn("tauri-driver", ["--port", "4444", "--native-port", "4445"], { stdio: ["ignore", "inherit", "inherit"] });
+  await waitForPort(4444, 20_000);
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "error",
+    capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },
+  });
+  await browser.$('body[data-ready="true"]').waitForExist({ timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("the empty window invites a drop", async () => {
+  const zone = await browser.$('[data-testid="dropzone"]');
+  assert.ok(await zone.isDisplayed());
+  assert.match(await zone.getText(), /drop/i);
+  await screenshot("01-empty.png");
+});
+
+test("a native drop of real photos shows true sizes and hashes", async () => {
+  const files = fs.readdirSync(photos).sort().map((name) => path.join(photos, name));
+  const originals = Object.fromEntries(files.map((f) => [path.basename(f), { size: fs.statSync(f).size, sha: sha256(f) }]));
+  await nativeDrop(files);
+  await waitUntilFinished(files.length, 120_000);
+
+  const seen = {};
+  for (const row of await rows()) {
+    const name = await row.$('[data-field="name"]').getText();
+    seen[name] = row;
+    const state = await row.getAttribute("data-state");
+    const original = originals[name];
+    assert.ok(original, `unexpected row ${name}`);
+    if (name === "broken.jpg") {
+      assert.equal(state, "failed");
+      assert.match(await row.$('[data-field="status"]').getText(), /truncated/);
+      continue;
+    }
+    assert.equal(state, "done", `${name} should be compressed`);
+    // What the window says about the original is true of the file on disk...
+    assert.equal(Number(await row.getAttribute("data-bytes-before")), original.size, name);
+    assert.equal(await row.getAttribute("data-sha-before"), original.sha, name);
+    // ...and about the output, which is beside it with the default "-min" suffix.
+    const ext = path.extname(name);
+    const output = path.join(photos, `${path.basename(name, ext)}-min${ext}`);
+    assert.ok(fs.existsSync(output), `${output} written`);
+    assert.equal(Number(await row.getAttribute("data-bytes-after")), fs.statSync(output).size, name);
+    assert.equal(await row.getAttribute("data-sha-after"), sha256(output), name);
+    assert.ok(fs.statSync(output).size < original.size, `${name} is smaller`);
+    // The visible short hashes are prefixes of the true ones.
+    const shownBefore = (await row.$('[data-field="sha-before"]').getText()).trim();
+    const shownAfter = (await row.$('[data-field="sha-after"]').getText()).trim();
+    assert.ok(shownBefore.length >= 8 && original.sha.startsWith(shownBefore.replace(/[^0-9a-f]/g, "")), shownBefore);
+    assert.ok(sha256(output).startsWith(shownAfter.replace(/[^0-9a-f]/g, "")), shownAfter);
+  }
+  assert.deepEqual(Object.keys(seen).sort(), Object.keys(originals).sort());
+  assert.match(await browser.$('[data-testid="totals"]').getText(), /5/);
+  await screenshot("02-results.png");
+});
+
+test("the compare view shows both images at their real size", async () => {
+  let target;
+  for (const candidate of await rows()) {
+    if ((await candidate.getAttribute("data-state")) === "done") { target = candidate; break; }
+  }
+  assert.ok(target, "a finished row");
+  await target.$('[data-action="compare"]').click();
+  const dialog = await browser.$('[data-testid="compare"]');
+  await dialog.waitForDisplayed({ timeout: 10_000 });
+  for (const side of ["before", "after"]) {
+    await browser.waitUntil(
+      async () => browser.execute((s) => document.querySelector(`[data-testid=compare] img[data-side=${s}]`)?.naturalWidth ?? 0, side),
+      { timeout: 10_000, timeoutMsg: `${side} image did not load` },
+    );
+  }
+  const widths = await browser.execute(() =>
+    [...document.querySelectorAll("[data-testid=compare] img")].map((img) => img.naturalWidth));
+  assert.deepEqual(widths, [2560, 2560]);
+  await screenshot("03-compare.png");
+  await browser.$('[data-testid="close-compare"]').click();
+  await dialog.waitForDisplayed({ reverse: true, timeout: 5_000 });
+});
+
+test("settings open and show the output policy", async () => {
+  await browser.$('[data-testid="open-settings"]').click();
+  const dialog = await browser.$('[data-testid="settings-dialog"]');
+  await dialog.waitForDisplayed({ timeout: 5_000 });
+  assert.match(await dialog.getText(), /suffix/i);
+  await screenshot("04-settings.png");
+});
