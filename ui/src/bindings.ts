@@ -29,6 +29,11 @@ export const commands = {
 	 *  returns their paths with the report.
 	 */
 	preview: (id: number) => typedError<Preview_Serialize, string>(__TAURI_INVOKE("preview", { id })),
+	/**
+	 *  Called by the UI once it can be used. Reports the start-up time on stderr; with
+	 *  `COMPRESSOR_EXIT_WHEN_READY` set the app then quits (scripts/bench-app.sh measures this).
+	 */
+	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
 };
 
 /** Events */

@@ -1,0 +1,197 @@
+// Wiring: builds the views, loads presets and settings, listens to queue events and drops,
+// and turns clicks into commands. Event batches are applied once per animation frame.
+
+import { type AddResult, commands, events, type ItemUpdate_Serialize, type PresetInfo_Serialize, type Settings_Serialize } from "./bindings";
+import { CompareDialog } from "./compare";
+import { h } from "./dom";
+import { DropZone, listenForDrops } from "./dropzone";
+import { Header } from "./header";
+import { announce, errorText, NoticeBar } from "./notice";
+import type { RowAction } from "./row";
+import { SettingsDialog } from "./settings-dialog";
+import { Store } from "./store";
+import { Table } from "./table";
+import { Toolbar } from "./toolbar";
+
+export interface App {
+  readonly store: Store;
+  readonly table: Table;
+  readonly compare: CompareDialog;
+  readonly settingsDialog: SettingsDialog;
+  /** Resolves once presets and settings are loaded and the listeners are attached. */
+  readonly ready: Promise<void>;
+  /** Stops listening to events (tests). */
+  destroy(): void;
+}
+
+type CommandResult<T> = { status: "ok"; data: T } | { status: "error"; error: string };
+
+export function mountApp(root: HTMLElement): App {
+  const store = new Store();
+  let settings: Settings_Serialize | null = null;
+  let presets: PresetInfo_Serialize[] = [];
+  const unlisteners: (() => void)[] = [];
+
+  const notice = new NoticeBar();
+
+  // ---- rendering, at most once a frame ----
+  const pending: ItemUpdate_Serialize[] = [];
+  let frame = 0;
+  let renderedVersion = -1;
+  const scheduleRender = () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (pending.length) store.apply(pending.splice(0, pending.length));
+      if (store.version === renderedVersion) return;
+      renderedVersion = store.version;
+      dropzone.setEmpty(store.size === 0);
+      table.el.hidden = store.size === 0;
+      table.refresh();
+      toolbar.update(store.totals());
+    });
+  };
+
+  // ---- commands ----
+  const run = async (what: string, call: () => Promise<unknown>) => {
+    try {
+      await call();
+    } catch (err) {
+      notice.show(`${what} failed`, [errorText(err)]);
+    }
+  };
+
+  const added = async (what: string, call: () => Promise<CommandResult<AddResult>>) => {
+    let result: CommandResult<AddResult>;
+    try {
+      result = await call();
+    } catch (err) {
+      result = { status: "error", error: errorText(err) };
+    }
+    if (result.status === "error") {
+      notice.show(`${what} failed`, [result.error]);
+      return;
+    }
+    const { items, errors } = result.data;
+    if (items.length) {
+      store.add(items);
+      scheduleRender();
+      announce(`${items.length} ${items.length === 1 ? "file" : "files"} added`);
+    }
+    if (errors.length) {
+      notice.show(`${errors.length} ${errors.length === 1 ? "path" : "paths"} could not be added`, errors);
+    } else if (items.length === 0 && what === "Adding dropped files") {
+      notice.show("Nothing to add", ["No supported images were found in what was dropped."]);
+    }
+  };
+
+  const addFiles = () => added("Adding files", () => commands.pickFiles());
+  const addFolder = () => added("Adding a folder", () => commands.pickFolder());
+
+  const onAction = (action: RowAction, id: number) => {
+    switch (action) {
+      case "cancel":
+        void run("Cancelling", () => commands.cancel([id]));
+        break;
+      case "retry":
+        void run("Retrying", () => commands.retry([id]));
+        break;
+      case "compare":
+        void compare.open(id);
+        break;
+    }
+  };
+
+  // ---- views ----
+  const header = new Header({
+    onAddFiles: () => void addFiles(),
+    onAddFolder: () => void addFolder(),
+    onPreset: (name) => void choosePreset(name),
+    onSettings: () => settings && settingsDialog.open(settings),
+  });
+  const toolbar = new Toolbar({
+    onCancelAll: () => void run("Cancelling", () => commands.cancelAll()),
+    onRetryFailed: () => {
+      const ids = store.idsIn("failed");
+      if (ids.length) void run("Retrying", () => commands.retry(ids));
+    },
+  });
+  const dropzone = new DropZone({ onAddFiles: () => void addFiles(), onAddFolder: () => void addFolder() });
+  const table = new Table(store, { onAction });
+  const compare = new CompareDialog(store, (id) => table.focusRow(id));
+  const settingsDialog = new SettingsDialog({
+    onSaved: (saved) => {
+      settings = saved;
+      header.selectPreset(saved.preset);
+      announce("Settings saved");
+    },
+    restoreFocus: () => {
+      header.settingsButton.focus();
+      return true;
+    },
+  });
+
+  table.el.hidden = true;
+  root.replaceChildren(
+    header.el,
+    notice.el,
+    h("main", { class: "content" }, toolbar.el, dropzone.el, table.el),
+    dropzone.overlay,
+    compare.el,
+    settingsDialog.el,
+  );
+  toolbar.update(store.totals());
+
+  const choosePreset = async (name: string) => {
+    if (!settings) return;
+    const previous = settings.preset;
+    const next = { ...settings, preset: name };
+    let result: CommandResult<null>;
+    try {
+      result = await commands.saveSettings(next);
+    } catch (err) {
+      result = { status: "error", error: errorText(err) };
+    }
+    if (result.status === "error") {
+      header.selectPreset(previous);
+      notice.show("The preset could not be saved", [result.error]);
+      return;
+    }
+    settings = next;
+    header.selectPreset(name);
+    announce(`Preset ${name} selected for new files`);
+  };
+
+  // ---- start ----
+  const ready = (async () => {
+    const unlistenUpdates = await events.filesUpdated.listen((event) => {
+      pending.push(...event.payload.updates);
+      scheduleRender();
+    });
+    unlisteners.push(unlistenUpdates);
+    unlisteners.push(await listenForDrops(dropzone, (paths) => void added("Adding dropped files", () => commands.addPaths(paths))));
+    try {
+      [presets, settings] = await Promise.all([commands.listPresets(), commands.loadSettings()]);
+      header.setPresets(presets, settings.preset);
+    } catch (err) {
+      notice.show("Presets and settings could not be loaded", [errorText(err)]);
+      document.body.dataset.ready = "error";
+      return;
+    }
+    document.body.dataset.ready = "true";
+    void commands.uiReady().catch(() => {});
+  })();
+
+  return {
+    store,
+    table,
+    compare,
+    settingsDialog,
+    ready,
+    destroy() {
+      for (const unlisten of unlisteners) unlisten();
+      if (frame) cancelAnimationFrame(frame);
+      delete document.body.dataset.ready;
+    },
+  };
+}

@@ -1,0 +1,257 @@
+// Design preview only (ui/preview.html, never part of the production build): stands in for the
+// Rust backend with mockIPC, "drops" a folder of ~30 files, and plays status updates in all states.
+// Query options: ?compare=1 opens the compare view (&zoom=1 at 100 %), ?settings=1 the settings
+// dialog, ?empty=1 leaves the list empty, ?drag=1 shows the drop highlight, ?count=N adds N files.
+
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { AddResult, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, QueuedItem, Report_Serialize, Settings_Serialize } from "./bindings";
+
+const params = new URLSearchParams(location.search);
+
+// ---- deterministic fake data ----
+
+let seed = 20240611;
+function random(): number {
+  seed = (seed * 1664525 + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+}
+function sha(): string {
+  let out = "";
+  for (let i = 0; i < 64; i++) out += Math.floor(random() * 16).toString(16);
+  return out;
+}
+
+const MIME: Record<Format, string> = {
+  jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
+  avif: "image/avif", tiff: "image/tiff", bmp: "image/bmp", heic: "image/heic",
+};
+
+function facts(name: string, format: Format, size: number, width: number, height: number): FileFacts_Serialize {
+  return { name, type: "image", format, mime: MIME[format], size, hashes: { sha256: sha() }, width, height };
+}
+
+type Plan =
+  | { state: "done"; out: Format; ratio: number; dims?: [number, number]; actions: string[]; warnings?: string[] }
+  | { state: "skipped"; reason: string }
+  | { state: "failed"; reason: string }
+  | { state: "queued" | "running" | "cancelled" };
+
+interface Fixture { dir: string; name: string; format: Format; size: number; dims: [number, number]; plan: Plan }
+
+const TRIP = "/home/alex/Pictures/Trip to Lisbon 2024";
+const SITE = "/home/alex/Projects/website/assets/img";
+const SCANS = "/home/alex/Documents/Scans";
+
+const FIXTURES: Fixture[] = [
+  { dir: TRIP, name: "IMG_4821.jpg", format: "jpeg", size: 4_812_331, dims: [4032, 3024], plan: { state: "done", out: "jpeg", ratio: 0.38, actions: ["mozjpeg q75 4:2:0", "progressive", "stripped EXIF (18.4 kB)"] } },
+  { dir: TRIP, name: "IMG_4822.jpg", format: "jpeg", size: 5_120_774, dims: [4032, 3024], plan: { state: "done", out: "jpeg", ratio: 0.36, actions: ["mozjpeg q75 4:2:0", "progressive", "stripped EXIF (18.1 kB)"] } },
+  { dir: TRIP, name: "IMG_4823.jpg", format: "jpeg", size: 3_987_002, dims: [4032, 3024], plan: { state: "done", out: "jpeg", ratio: 0.41, actions: ["mozjpeg q75 4:2:0", "progressive"], warnings: ["Display P3 profile converted to sRGB"] } },
+  { dir: TRIP, name: "tram-28-alfama.jpg", format: "jpeg", size: 2_204_118, dims: [1200, 800], plan: { state: "done", out: "jpeg", ratio: 0.29, actions: ["mozjpeg q75 4:2:0", "progressive", "stripped EXIF (12.0 kB)"] } },
+  { dir: TRIP, name: "panorama-belem.jpg", format: "jpeg", size: 11_840_551, dims: [9120, 2400], plan: { state: "done", out: "jpeg", ratio: 0.33, actions: ["mozjpeg q75 4:2:0", "progressive"] } },
+  { dir: TRIP, name: "IMG_4830.HEIC", format: "heic", size: 2_611_907, dims: [4032, 3024], plan: { state: "failed", reason: "HEIC decoding is not available in this build" } },
+  { dir: TRIP, name: "IMG_4831.jpg", format: "jpeg", size: 4_402_116, dims: [4032, 3024], plan: { state: "running" } },
+  { dir: TRIP, name: "IMG_4832.jpg", format: "jpeg", size: 4_977_540, dims: [4032, 3024], plan: { state: "running" } },
+  { dir: TRIP, name: "IMG_4833.jpg", format: "jpeg", size: 4_651_093, dims: [4032, 3024], plan: { state: "queued" } },
+  { dir: TRIP, name: "IMG_4834.jpg", format: "jpeg", size: 5_380_221, dims: [4032, 3024], plan: { state: "queued" } },
+  { dir: TRIP, name: "IMG_4835.jpg", format: "jpeg", size: 3_716_655, dims: [4032, 3024], plan: { state: "queued" } },
+  { dir: TRIP, name: "IMG_4836.jpg", format: "jpeg", size: 4_090_388, dims: [4032, 3024], plan: { state: "queued" } },
+  { dir: TRIP, name: "sunset-timelapse.gif", format: "gif", size: 8_733_410, dims: [640, 360], plan: { state: "done", out: "gif", ratio: 0.82, actions: ["gifsicle -O3", "lossy 30"] } },
+  { dir: TRIP, name: "azulejos-detail.png", format: "png", size: 6_482_995, dims: [2400, 1600], plan: { state: "done", out: "png", ratio: 0.58, actions: ["quantised to 256 colours (libimagequant)", "oxipng -o3"] } },
+  { dir: SITE, name: "hero@2x.png", format: "png", size: 1_934_772, dims: [2880, 1200], plan: { state: "done", out: "webp", ratio: 0.14, dims: [1920, 800], actions: ["resized 2880×1200 → 1920×800", "webp q80"] } },
+  { dir: SITE, name: "logo.png", format: "png", size: 18_204, dims: [512, 512], plan: { state: "skipped", reason: "already optimal: the result was not smaller" } },
+  { dir: SITE, name: "favicon-32.png", format: "png", size: 1_102, dims: [32, 32], plan: { state: "skipped", reason: "already optimal: the result was not smaller" } },
+  { dir: SITE, name: "team-photo.jpg", format: "jpeg", size: 2_940_117, dims: [3000, 2000], plan: { state: "done", out: "webp", ratio: 0.18, dims: [1920, 1280], actions: ["resized 3000×2000 → 1920×1280", "webp q80"] } },
+  { dir: SITE, name: "pattern.webp", format: "webp", size: 84_310, dims: [800, 800], plan: { state: "done", out: "webp", ratio: 0.71, actions: ["webp q80"] } },
+  { dir: SITE, name: "spinner.gif", format: "gif", size: 40_221, dims: [64, 64], plan: { state: "skipped", reason: "animation kept as is: re-encoding was larger" } },
+  { dir: SITE, name: "product-shot.avif", format: "avif", size: 312_870, dims: [1600, 1600], plan: { state: "done", out: "avif", ratio: 0.77, actions: ["rav1e speed 6 q70"] } },
+  { dir: SITE, name: "og-image.jpg", format: "jpeg", size: 402_551, dims: [1200, 630], plan: { state: "cancelled" } },
+  { dir: SITE, name: "background.bmp", format: "bmp", size: 5_760_054, dims: [1600, 1200], plan: { state: "done", out: "png", ratio: 0.09, actions: ["BMP → PNG", "oxipng -o3"] } },
+  { dir: SCANS, name: "contract-page-1.tiff", format: "tiff", size: 24_883_410, dims: [2480, 3508], plan: { state: "done", out: "png", ratio: 0.21, actions: ["TIFF → PNG", "grayscale 8-bit", "oxipng -o3"] } },
+  { dir: SCANS, name: "contract-page-2.tiff", format: "tiff", size: 24_901_222, dims: [2480, 3508], plan: { state: "done", out: "png", ratio: 0.22, actions: ["TIFF → PNG", "grayscale 8-bit", "oxipng -o3"] } },
+  { dir: SCANS, name: "receipt.jpg", format: "jpeg", size: 1_230_449, dims: [1700, 2800], plan: { state: "failed", reason: "truncated JPEG: unexpected end of data at byte 1,048,576" } },
+  { dir: SCANS, name: "passport.png", format: "png", size: 3_004_812, dims: [2000, 1400], plan: { state: "failed", reason: "permission denied (os error 13)" } },
+  { dir: SCANS, name: "invoice-march.png", format: "png", size: 912_348, dims: [1654, 2339], plan: { state: "cancelled" } },
+  { dir: SCANS, name: "id-card-back.jpg", format: "jpeg", size: 688_190, dims: [1500, 950], plan: { state: "queued" } },
+  { dir: SCANS, name: "id-card-front.jpg", format: "jpeg", size: 702_455, dims: [1500, 950], plan: { state: "queued" } },
+];
+
+// ?count=10000 repeats the fixtures to try the table with many rows.
+const COUNT = Math.max(FIXTURES.length, Number(params.get("count")) || 0);
+while (FIXTURES.length < COUNT) {
+  const f = FIXTURES[FIXTURES.length % 30];
+  FIXTURES.push({ ...f, name: f.name.replace(/(\.[^.]+)$/, `-${FIXTURES.length}$1`) });
+}
+
+const items: QueuedItem[] = FIXTURES.map((f, id) => ({ id, path: `${f.dir}/${f.name}`, name: f.name, size: f.size }));
+
+function statusOf(f: Fixture): ItemUpdate_Serialize["status"] {
+  const p = f.plan;
+  const ext: Record<Format, string> = { jpeg: "jpg", png: "png", gif: "gif", webp: "webp", avif: "avif", tiff: "tiff", bmp: "bmp", heic: "heic" };
+  if (p.state === "done") {
+    const outName = f.name.replace(/\.[^.]+$/, `-min.${ext[p.out]}`);
+    const [w, h] = p.dims ?? f.dims;
+    const report: Report_Serialize = {
+      status: "compressed",
+      input: facts(f.name, f.format, f.size, ...f.dims),
+      output: facts(outName, p.out, Math.round(f.size * p.ratio), w, h),
+      actions: p.actions,
+      warnings: p.warnings ?? [],
+    };
+    return { state: "done", report, destination: `${f.dir}/${outName}` };
+  }
+  if (p.state === "skipped") {
+    const input = facts(f.name, f.format, f.size, ...f.dims);
+    const report: Report_Serialize = { status: "skipped", reason: p.reason, input, output: { ...input }, actions: [], warnings: [] };
+    return { state: "skipped", report, reason: p.reason, destination: null };
+  }
+  if (p.state === "failed") return { state: "failed", reason: p.reason };
+  return { state: p.state };
+}
+
+const finalStatus = FIXTURES.map(statusOf);
+
+const presets: PresetInfo_Serialize[] = [
+  { name: "balanced", description: "Default: much smaller, no visible change (compression 'high')", builtin: true, options: { image: { compression: "high" } } },
+  { name: "maximum", description: "Smallest files; fine detail may soften (compression 'ultra')", builtin: true, options: { image: { compression: "ultra" } } },
+  { name: "lossless", description: "Every pixel kept: re-encoded JPEG coefficients, optimised PNG/GIF", builtin: true, options: { image: { compression: "high", lossless: true } } },
+  { name: "web", description: "WebP, at most 1920 px wide", builtin: true, options: { image: { compression: "high", format: "webp", resize: { width: 1920, mode: "auto" } } } },
+  { name: "email", description: "Fits in 1600×1600 px, compression 'high', for attachments", builtin: true, options: { image: { compression: "high", resize: { width: 1600, height: 1600, mode: "fit" } } } },
+];
+
+let settings: Settings_Serialize = {
+  version: 1,
+  preset: "web",
+  output: { mode: "suffix", suffix: "-min", folder: null },
+  keep_dates: true,
+  keep_exif: false,
+  keep_icc: false,
+  jobs: 0,
+  engine: "local",
+  user_presets: [],
+};
+
+// ---- images for the compare view, drawn here (no network) ----
+
+function drawScene(): HTMLCanvasElement {
+  const c = document.createElement("canvas");
+  c.width = 1200;
+  c.height = 800;
+  const g = c.getContext("2d")!;
+  const sky = g.createLinearGradient(0, 0, 0, 520);
+  sky.addColorStop(0, "#1e3a8a");
+  sky.addColorStop(0.55, "#f97316");
+  sky.addColorStop(1, "#fde68a");
+  g.fillStyle = sky;
+  g.fillRect(0, 0, 1200, 520);
+  g.fillStyle = "#fff7d6";
+  g.beginPath();
+  g.arc(820, 430, 70, 0, Math.PI * 2);
+  g.fill();
+  const ridge = (base: number, amp: number, color: string, phase: number) => {
+    g.fillStyle = color;
+    g.beginPath();
+    g.moveTo(0, 800);
+    for (let x = 0; x <= 1200; x += 10) g.lineTo(x, base - amp * (Math.sin(x / 97 + phase) * 0.6 + Math.sin(x / 41 + phase * 2) * 0.25));
+    g.lineTo(1200, 800);
+    g.fill();
+  };
+  ridge(470, 60, "#7c2d12", 0.3);
+  ridge(520, 45, "#431407", 1.7);
+  const sea = g.createLinearGradient(0, 520, 0, 800);
+  sea.addColorStop(0, "#f59e0b");
+  sea.addColorStop(1, "#0c4a6e");
+  g.fillStyle = sea;
+  g.fillRect(0, 540, 1200, 260);
+  for (let i = 0; i < 140; i++) {
+    g.fillStyle = `rgba(255,240,200,${0.15 + random() * 0.4})`;
+    g.fillRect(700 + random() * 240, 560 + random() * 220, 20 + random() * 60, 2);
+  }
+  // Fine detail that shows compression: thin rigging lines and small text.
+  g.strokeStyle = "rgba(20,20,30,0.85)";
+  g.lineWidth = 1;
+  for (let i = 0; i < 24; i++) {
+    g.beginPath();
+    g.moveTo(180 + i * 6, 300);
+    g.lineTo(120 + i * 9, 600);
+    g.stroke();
+  }
+  g.fillStyle = "#0f172a";
+  g.fillRect(80, 590, 300, 26);
+  g.font = "600 15px sans-serif";
+  g.fillStyle = "#fef3c7";
+  g.fillText("TEJO · LISBOA · 19:42", 96, 609);
+  return c;
+}
+
+const scene = drawScene();
+const images = { before: scene.toDataURL("image/png"), after: scene.toDataURL("image/jpeg", 0.3) };
+
+// ---- the mocked backend ----
+
+mockWindows("main");
+mockIPC(async (cmd, args) => {
+  const a = (args ?? {}) as Record<string, unknown>;
+  switch (cmd) {
+    case "list_presets":
+      return presets;
+    case "load_settings":
+      return settings;
+    case "save_settings":
+      settings = a.settings as Settings_Serialize;
+      return null;
+    case "add_paths":
+    case "pick_files":
+    case "pick_folder":
+      return { items, errors: [] } satisfies AddResult;
+    case "pick_output_folder":
+      return "/home/alex/Pictures/Compressed";
+    case "cancel":
+    case "cancel_all":
+    case "retry":
+      return null;
+    case "preview": {
+      const id = a.id as number;
+      const status = finalStatus[id];
+      const report = status.state === "done" || status.state === "skipped" ? status.report : null;
+      return { original: images.before, output: images.after, report };
+    }
+    default:
+      throw `unknown command ${cmd}`;
+  }
+}, { shouldMockEvents: true });
+// The data: URLs above are the "paths"; the real convertFileSrc would turn them into asset: URLs.
+(window as unknown as { __TAURI_INTERNALS__: { convertFileSrc: (p: string) => string } }).__TAURI_INTERNALS__.convertFileSrc = (p) => p;
+
+const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
+
+async function play(): Promise<void> {
+  await import("./main");
+  while (document.body.dataset.ready !== "true") await nextFrame();
+  const drag = () => emit("tauri://drag-enter", { paths: [TRIP], position: { x: 400, y: 300 } });
+  if (params.has("empty")) {
+    if (params.has("drag")) await drag();
+    return;
+  }
+  await emit("tauri://drag-drop", { paths: [TRIP, SITE, SCANS], position: { x: 400, y: 300 } });
+  await nextFrame();
+  // Two batches, as the queue sends them: first everything that started, then the results.
+  const started = FIXTURES.map((f, id) => ({ f, id })).filter(({ f }) => f.plan.state !== "queued" && f.plan.state !== "cancelled");
+  await emit("files-updated", { updates: started.map(({ id }) => ({ id, status: { state: "running" } })) });
+  await emit("files-updated", { updates: finalStatus.map((status, id) => ({ id, status })).filter(({ status }) => status.state !== "queued" && status.state !== "running") });
+  await nextFrame();
+  await nextFrame();
+  if (params.has("compare")) {
+    const row = document.querySelector<HTMLElement>('[data-testid=row][data-id="3"]');
+    row?.querySelector<HTMLButtonElement>("[data-action=compare]")?.click();
+    if (params.has("zoom")) {
+      document.querySelector<HTMLButtonElement>("[data-testid=zoom]")?.click();
+    }
+  }
+  if (params.has("drag")) await drag();
+  if (params.has("settings")) {
+    document.querySelector<HTMLButtonElement>("[data-testid=open-settings]")?.click();
+  }
+}
+
+void play();

@@ -1,0 +1,153 @@
+// One results-table row: building its element once, and bringing it up to date with an item.
+
+import { copyButton } from "./copy";
+import { h, setAttr, setText } from "./dom";
+import { extensionOf, folderOf, formatBytes, formatExactBytes, formatName, formatPercent, parentName, savedRatio, shortHash } from "./format";
+import { type Item, type ItemState, reasonOf, reportOf } from "./store";
+
+export const COLUMNS = [
+  { field: "name", label: "Name" },
+  { field: "type", label: "Type" },
+  { field: "before", label: "Before", numeric: true },
+  { field: "after", label: "After", numeric: true },
+  { field: "saved", label: "Saved", numeric: true },
+  { field: "sha-before", label: "SHA-256 before" },
+  { field: "sha-after", label: "SHA-256 after" },
+  { field: "status", label: "Status" },
+  { field: "actions", label: "Actions", hidden: true },
+] as const;
+
+export type Field = (typeof COLUMNS)[number]["field"];
+
+export type RowAction = "cancel" | "retry" | "compare";
+
+/** The one action a file in `state` offers. */
+export function actionFor(state: ItemState): RowAction {
+  switch (state) {
+    case "queued":
+    case "running":
+      return "cancel";
+    case "failed":
+    case "cancelled":
+      return "retry";
+    case "done":
+    case "skipped":
+      return "compare";
+  }
+}
+
+const ACTION_LABELS: Record<RowAction, string> = { cancel: "Cancel", retry: "Retry", compare: "Compare" };
+
+const STATE_LABELS: Record<ItemState, string> = {
+  queued: "Queued",
+  running: "Running",
+  done: "Done",
+  skipped: "Skipped",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+type Cells = Record<Field, HTMLElement>;
+
+const cellsOf = new WeakMap<HTMLElement, Cells>();
+
+export function createRow(id: number): HTMLElement {
+  const row = h("div", { class: "row", role: "row", tabindex: -1, "data-testid": "row", "data-id": id });
+  const cells = {} as Cells;
+  for (const col of COLUMNS) {
+    const cell = h("div", {
+      class: `cell cell-${col.field}${"numeric" in col ? " num" : ""}`,
+      role: "cell",
+      "data-field": col.field === "actions" ? null : col.field,
+    });
+    cells[col.field] = cell;
+    row.appendChild(cell);
+  }
+  cellsOf.set(row, cells);
+  return row;
+}
+
+export function updateRow(row: HTMLElement, item: Item, index: number): void {
+  setAttr(row, "aria-rowindex", index + 2);
+  const stamp = String(item.rev);
+  if (row.dataset.rev === stamp && row.dataset.id === String(item.id)) return;
+  row.dataset.rev = stamp;
+
+  const cells = cellsOf.get(row)!;
+  const { status } = item;
+  const report = reportOf(status);
+  const reason = reasonOf(status);
+  const before = report?.input.size ?? item.size;
+  const after = report?.output.size ?? null;
+  const shaBefore = report?.input.hashes.sha256 ?? null;
+  const shaAfter = report?.output.hashes.sha256 ?? null;
+
+  setAttr(row, "data-state", status.state);
+  setAttr(row, "data-bytes-before", before);
+  setAttr(row, "data-bytes-after", after);
+  setAttr(row, "data-sha-before", shaBefore);
+  setAttr(row, "data-sha-after", shaAfter);
+  setAttr(row, "aria-label", `${item.name}, ${STATE_LABELS[status.state]}`);
+
+  // Name, with the folder muted underneath.
+  cells.name.replaceChildren(
+    h("span", { class: "file-name", title: item.path }, item.name),
+    h("span", { class: "file-dir", title: folderOf(item.path) }, parentName(item.path)),
+  );
+
+  // Type: the detected format once known (and the output's when it changed), else the extension.
+  if (report) {
+    const from = formatName(report.input.format);
+    const to = formatName(report.output.format);
+    setText(cells.type, from === to ? from : `${from} → ${to}`);
+    cells.type.classList.remove("muted");
+  } else {
+    setText(cells.type, extensionOf(item.name));
+    cells.type.classList.add("muted");
+  }
+
+  setText(cells.before, formatBytes(before));
+  setAttr(cells.before, "title", formatExactBytes(before));
+  setText(cells.after, after === null ? "—" : formatBytes(after));
+  cells.after.classList.toggle("empty", after === null);
+  setAttr(cells.after, "title", after === null ? null : formatExactBytes(after));
+
+  const ratio = after === null ? null : savedRatio(before, after);
+  setText(cells.saved, formatPercent(ratio));
+  cells.saved.classList.toggle("gain", ratio !== null && ratio >= 0.0005);
+  cells.saved.classList.toggle("loss", ratio !== null && ratio <= -0.0005);
+  cells.saved.classList.toggle("empty", ratio === null);
+
+  fillHash(cells["sha-before"], shaBefore, `Copy SHA-256 of the original ${item.name}`);
+  fillHash(cells["sha-after"], shaAfter, `Copy SHA-256 of the result for ${item.name}`);
+
+  const badge = h("span", { class: `badge badge-${status.state}` }, STATE_LABELS[status.state]);
+  const parts: Node[] = [badge];
+  if (status.state === "running") {
+    parts.push(h("div", { class: "progress", role: "progressbar", "aria-label": `Compressing ${item.name}` }, h("div", { class: "progress-bar" })));
+  }
+  if (reason) {
+    parts.push(document.createTextNode(" "), h("span", { class: "reason", title: reason }, reason));
+  }
+  cells.status.replaceChildren(...parts);
+
+  const action = actionFor(status.state);
+  cells.actions.replaceChildren(
+    h("button", {
+      type: "button",
+      class: `small action-${action}`,
+      "data-action": action,
+      "aria-label": `${ACTION_LABELS[action]} ${item.name}`,
+    }, ACTION_LABELS[action]),
+  );
+}
+
+function fillHash(cell: HTMLElement, hash: string | null, copyLabel: string): void {
+  if (!hash) {
+    cell.replaceChildren(h("span", { class: "muted" }, "—"));
+    return;
+  }
+  const button = copyButton(copyLabel);
+  button.dataset.copy = hash;
+  cell.replaceChildren(h("code", { class: "hash", title: hash }, shortHash(hash)), button);
+}

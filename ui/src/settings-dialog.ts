@@ -1,0 +1,183 @@
+// The settings dialog: output policy, metadata to keep, parallel jobs, engine.
+// "Save" calls save_settings; its error (if any) is shown in the dialog, which stays open.
+
+import { commands, type OutputMode, type Settings_Serialize } from "./bindings";
+import { h } from "./dom";
+import { Modal } from "./modal";
+import { errorText } from "./notice";
+
+export interface SettingsDialogHandlers {
+  /** Called with the settings that were saved. */
+  onSaved(settings: Settings_Serialize): void;
+  /** Where focus goes on close when the opener did not have it (e.g. a mouse click in WebKit). */
+  restoreFocus(): boolean;
+}
+
+let uid = 0;
+
+export class SettingsDialog {
+  readonly el: HTMLDialogElement;
+  private readonly modal: Modal;
+  private readonly modes: Record<OutputMode, HTMLInputElement>;
+  private readonly suffix: HTMLInputElement;
+  private readonly folder: HTMLInputElement;
+  private readonly choose: HTMLButtonElement;
+  private readonly keepDates: HTMLInputElement;
+  private readonly keepExif: HTMLInputElement;
+  private readonly keepIcc: HTMLInputElement;
+  private readonly jobs: HTMLInputElement;
+  private readonly error: HTMLElement;
+  private readonly saveButton: HTMLButtonElement;
+  private base: Settings_Serialize | null = null;
+
+  constructor(private readonly handlers: SettingsDialogHandlers) {
+    const radio = (name: string, value: string) => h("input", { type: "radio", name, value, id: `set-${name}-${value}-${++uid}` });
+    const check = (id: string) => h("input", { type: "checkbox", id });
+    this.modes = { suffix: radio("output", "suffix"), folder: radio("output", "folder"), in_place: radio("output", "in_place") };
+    this.suffix = h("input", { type: "text", id: "set-suffix", "data-testid": "output-suffix", spellcheck: "false", autocomplete: "off", "aria-describedby": "set-suffix-hint" });
+    this.folder = h("input", { type: "text", id: "set-folder", "data-testid": "output-folder", readonly: true, placeholder: "No folder chosen" });
+    this.choose = h("button", { type: "button", "data-testid": "choose-folder" }, "Choose…");
+    this.keepDates = check("set-keep-dates");
+    this.keepExif = check("set-keep-exif");
+    this.keepIcc = check("set-keep-icc");
+    this.jobs = h("input", { type: "number", id: "set-jobs", min: 0, max: 256, step: 1, inputmode: "numeric", "data-testid": "jobs", "aria-describedby": "set-jobs-hint" });
+    const local = h("input", { type: "radio", name: "engine", value: "local", id: "set-engine-local", checked: true });
+    const remote = h("input", { type: "radio", name: "engine", value: "remote", id: "set-engine-remote", disabled: true });
+    this.error = h("p", { class: "form-error", role: "alert", "data-testid": "settings-error", hidden: true });
+    this.saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-settings" }, "Save");
+    const cancel = h("button", { type: "button", "data-testid": "cancel-settings" }, "Cancel");
+
+    const option = (input: HTMLInputElement, label: string, ...extra: (Node | null)[]) =>
+      h("div", { class: "option" }, input, h("label", { for: input.id }, label), ...extra);
+
+    const form = h("form", { class: "settings-form", method: "dialog", novalidate: true },
+      h("header", { class: "dialog-head" }, h("div", { class: "dialog-titles" }, h("h2", { id: "settings-title" }, "Settings"),
+        h("p", { class: "dialog-subtitle" }, "Apply to files added from now on."))),
+      h("div", { class: "settings-body" },
+        h("fieldset", {},
+          h("legend", {}, "Where results go"),
+          option(this.modes.suffix, "Next to the original, with a suffix",
+            h("div", { class: "option-detail" }, this.suffix, h("span", { class: "hint", id: "set-suffix-hint" }, "e.g. photo.jpg → photo-min.jpg"))),
+          option(this.modes.folder, "In an output folder",
+            h("div", { class: "option-detail" }, this.folder, this.choose)),
+          option(this.modes.in_place, "Replace the original",
+            h("div", { class: "option-detail hint" }, "Originals go to the trash.")),
+        ),
+        h("fieldset", {},
+          h("legend", {}, "Keep"),
+          option(this.keepDates, "File dates (modified time)"),
+          option(this.keepExif, "EXIF metadata (camera, date, location)"),
+          option(this.keepIcc, "ICC colour profile"),
+        ),
+        h("fieldset", {},
+          h("legend", {}, "Processing"),
+          h("div", { class: "field-row" },
+            h("label", { for: this.jobs.id }, "Parallel jobs"), this.jobs,
+            h("span", { class: "hint", id: "set-jobs-hint" }, "0 = one per CPU core")),
+          h("div", { class: "field-row engine", role: "radiogroup", "aria-label": "Engine" },
+            h("span", { class: "field-label", "aria-hidden": "true" }, "Engine"),
+            option(local, "Local only"),
+            option(remote, "Remote (coming)"),
+          ),
+        ),
+      ),
+      h("footer", { class: "dialog-foot" }, this.error, h("div", { class: "dialog-foot-actions" }, cancel, this.saveButton)),
+    );
+
+    this.el = h("dialog", { class: "dialog settings", "data-testid": "settings-dialog", "aria-labelledby": "settings-title" }, form);
+    this.modal = new Modal(this.el, { restoreFocus: () => this.handlers.restoreFocus() });
+
+    for (const input of Object.values(this.modes)) input.addEventListener("change", () => this.syncEnabled());
+    this.suffix.addEventListener("focus", () => this.pick("suffix"));
+    this.choose.addEventListener("click", () => void this.chooseFolder());
+    cancel.addEventListener("click", () => this.modal.close());
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.save();
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.modal.open;
+  }
+
+  open(settings: Settings_Serialize): void {
+    this.base = settings;
+    this.pick(settings.output.mode);
+    this.suffix.value = settings.output.suffix;
+    this.folder.value = settings.output.folder ?? "";
+    this.keepDates.checked = settings.keep_dates;
+    this.keepExif.checked = settings.keep_exif;
+    this.keepIcc.checked = settings.keep_icc;
+    this.jobs.value = String(settings.jobs);
+    this.showError(null);
+    this.modal.show(this.modes[settings.output.mode]);
+  }
+
+  close(): void {
+    this.modal.close();
+  }
+
+  /** The settings as edited (everything the dialog does not show is kept as loaded). */
+  value(): Settings_Serialize {
+    const base = this.base!;
+    const mode = (Object.keys(this.modes) as OutputMode[]).find((m) => this.modes[m].checked) ?? base.output.mode;
+    const jobs = Math.max(0, Math.floor(Number(this.jobs.value) || 0));
+    return {
+      ...base,
+      output: { mode, suffix: this.suffix.value, folder: this.folder.value === "" ? null : this.folder.value },
+      keep_dates: this.keepDates.checked,
+      keep_exif: this.keepExif.checked,
+      keep_icc: this.keepIcc.checked,
+      jobs,
+      engine: "local",
+    };
+  }
+
+  private pick(mode: OutputMode): void {
+    this.modes[mode].checked = true;
+    this.syncEnabled();
+  }
+
+  private syncEnabled(): void {
+    this.folder.classList.toggle("inactive", !this.modes.folder.checked);
+    this.suffix.classList.toggle("inactive", !this.modes.suffix.checked);
+  }
+
+  private async chooseFolder(): Promise<void> {
+    try {
+      const folder = await commands.pickOutputFolder();
+      if (folder) {
+        this.folder.value = folder;
+        this.pick("folder");
+      }
+    } catch (err) {
+      this.showError(errorText(err));
+    }
+  }
+
+  private async save(): Promise<void> {
+    const settings = this.value();
+    this.saveButton.disabled = true;
+    this.showError(null);
+    try {
+      const result = await commands.saveSettings(settings);
+      if (result.status === "error") {
+        this.showError(result.error);
+        return;
+      }
+      this.base = settings;
+      this.handlers.onSaved(settings);
+      this.modal.close();
+    } catch (err) {
+      this.showError(errorText(err));
+    } finally {
+      this.saveButton.disabled = false;
+    }
+  }
+
+  private showError(text: string | null): void {
+    this.error.hidden = text === null;
+    this.error.textContent = text ?? "";
+  }
+}
