@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-npm --prefix ui ci --no-audit --no-fund --loglevel=error
+npm_deps ui
 npm --prefix ui run build
 cargo build --release --locked -p compressor-desktop
 exec "$CARGO_TARGET_DIR/release/compressor-desktop" "$@"

@@ -53,3 +53,10 @@ fi
 
 # One shared target folder outside the clone, so a second clone or CI run reuses the build.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/compressor/target}"
+
+# Installs a folder's npm dependencies at the versions in its package-lock.json. Not `npm ci`:
+# lock files here carry no registry addresses (omit-lockfile-registry-resolved), and npm then
+# leaves other platforms' optional packages out of the lock, which `npm ci` refuses.
+npm_deps() {
+  npm --prefix "$1" install --no-audit --no-fund --loglevel=error
+}

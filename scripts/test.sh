@@ -10,7 +10,7 @@ export COMPRESSOR_MEDIA="${COMPRESSOR_MEDIA:-$HOME/.cache/compressor-media}"
 tests/media/fetch.sh "$COMPRESSOR_MEDIA" >/dev/null
 
 echo "== UI: build and unit tests"
-npm --prefix ui ci --no-audit --no-fund --loglevel=error
+npm_deps ui
 npm --prefix ui run build
 npm --prefix ui test
 
@@ -19,7 +19,7 @@ cargo test --workspace --locked "$@"
 
 echo "== Desktop app end to end (real window under Xvfb)"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
-npm --prefix tests/e2e ci --no-audit --no-fund --loglevel=error
+npm_deps tests/e2e
 export COMPRESSOR_APP="$CARGO_TARGET_DIR/debug/compressor-desktop"
 export COMPRESSOR_SCREENSHOTS="${COMPRESSOR_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- npm --prefix tests/e2e test

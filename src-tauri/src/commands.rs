@@ -171,3 +171,14 @@ pub fn preview<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, id: It
     };
     Ok(Preview { original: original.display().to_string(), output: output.map(|p| p.display().to_string()), report })
 }
+
+/// Called by the UI once it can be used. Reports the start-up time on stderr; with
+/// `COMPRESSOR_EXIT_WHEN_READY` set the app then quits (scripts/bench-app.sh measures this).
+#[tauri::command]
+#[specta::specta]
+pub fn ui_ready<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) {
+    eprintln!("compressor: interactive after {} ms", state.started.elapsed().as_millis());
+    if std::env::var_os("COMPRESSOR_EXIT_WHEN_READY").is_some() {
+        app.exit(0);
+    }
+}

@@ -35,6 +35,7 @@ macro_rules! specta_builder {
                 $crate::commands::cancel_all,
                 $crate::commands::retry,
                 $crate::commands::preview::<$runtime>,
+                $crate::commands::ui_ready::<$runtime>,
             ])
             .events($crate::__private::collect_events![$crate::commands::FilesUpdated])
             // File sizes are u64; they stay far below 2^53.
@@ -59,6 +60,7 @@ pub fn setup<R: tauri::Runtime>(
     app: &tauri::App<R>,
     builder: &Builder<R>,
     settings_path: std::path::PathBuf,
+    started: std::time::Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
     builder.mount_events(app);
     let handle = app.handle().clone();
@@ -72,18 +74,19 @@ pub fn setup<R: tauri::Runtime>(
             let _ = FilesUpdated { updates }.emit(&handle);
         },
     );
-    app.manage(AppState::new(queue, settings_path, settings));
+    app.manage(AppState::new(queue, settings_path, settings, started));
     Ok(())
 }
 
 pub fn run() {
+    let started = std::time::Instant::now();
     let builder = specta_builder!(tauri::Wry);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             let settings_path = state::settings_path()?;
-            setup(app, &builder, settings_path)
+            setup(app, &builder, settings_path, started)
         })
         .run(tauri::generate_context!())
         .unwrap_or_else(|err| {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use compressor_pipeline::queue::Queue;
 use compressor_pipeline::settings::Settings;
@@ -10,11 +11,13 @@ pub struct AppState {
     pub queue: Queue,
     pub settings_path: PathBuf,
     pub settings: Mutex<Settings>,
+    /// When `run` began, for the start-up time reported by `ui_ready`.
+    pub started: Instant,
 }
 
 impl AppState {
-    pub fn new(queue: Queue, settings_path: PathBuf, settings: Settings) -> Self {
-        Self { queue, settings_path, settings: Mutex::new(settings) }
+    pub fn new(queue: Queue, settings_path: PathBuf, settings: Settings, started: Instant) -> Self {
+        Self { queue, settings_path, settings: Mutex::new(settings), started }
     }
 }
 

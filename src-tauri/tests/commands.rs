@@ -23,7 +23,7 @@ fn start(settings_path: PathBuf) -> TestApp {
     let handler = builder.invoke_handler();
     let app = mock_builder().invoke_handler(handler).build(mock_context(noop_assets())).expect("mock app");
     // The mock runtime never runs setup hooks; install the state the way the app's hook does.
-    setup(&app, &builder, settings_path).expect("app state");
+    setup(&app, &builder, settings_path, std::time::Instant::now()).expect("app state");
     let updates = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&updates);
     app.listen_any("files-updated", move |event| {
