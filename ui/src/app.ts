@@ -107,7 +107,7 @@ export function mountApp(root: HTMLElement): App {
     onAddFiles: () => void addFiles(),
     onAddFolder: () => void addFolder(),
     onPreset: (name) => void choosePreset(name),
-    onSettings: () => settings && settingsDialog.open(settings),
+    onSettings: () => settings && settingsDialog.open(settings, presets),
   });
   const toolbar = new Toolbar({
     onCancelAll: () => void run("Cancelling", () => commands.cancelAll()),
@@ -124,6 +124,15 @@ export function mountApp(root: HTMLElement): App {
       settings = saved;
       header.selectPreset(saved.preset);
       announce("Settings saved");
+    },
+    onPresetsSaved: async (saved) => {
+      settings = saved;
+      try {
+        presets = await commands.listPresets();
+      } catch (err) {
+        notice.show("The preset list could not be refreshed", [errorText(err)]);
+      }
+      header.setPresets(presets, saved.preset);
     },
     restoreFocus: () => {
       header.settingsButton.focus();

@@ -1,7 +1,7 @@
 // Design preview only (ui/preview.html, never part of the production build): stands in for the
 // Rust backend with mockIPC, "drops" a folder of ~30 files, and plays status updates in all states.
 // Query options: ?compare=1 opens the compare view (&zoom=1 at 100 %), ?settings=1 the settings
-// dialog, ?empty=1 leaves the list empty, ?drag=1 shows the drop highlight, ?count=N adds N files.
+// dialog (&presets=1 scrolls to its presets section), ?empty=1 leaves the list empty, ?drag=1 shows the drop highlight, ?count=N adds N files.
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
@@ -128,7 +128,10 @@ let settings: Settings_Serialize = {
   keep_icc: false,
   jobs: 0,
   engine: "local",
-  user_presets: [],
+  user_presets: [
+    { name: "Blog", description: "WebP, high, ≤ 1600 px wide", options: { image: { compression: "high", format: "webp", resize: { width: 1600, mode: "auto" } } } },
+    { name: "Print archive", description: "PNG, medium, lossless", options: { image: { compression: "medium", lossless: true, format: "png" } } },
+  ],
 };
 
 // ---- images for the compare view, drawn here (no network) ----
@@ -194,12 +197,15 @@ mockIPC(async (cmd, args) => {
   const a = (args ?? {}) as Record<string, unknown>;
   switch (cmd) {
     case "list_presets":
-      return presets;
+      return [...presets, ...settings.user_presets.map((p) => ({ ...p, builtin: false }))];
     case "load_settings":
       return settings;
-    case "save_settings":
-      settings = a.settings as Settings_Serialize;
+    case "save_settings": {
+      const next = a.settings as Settings_Serialize;
+      if (next.user_presets.some((p) => p.name.toLowerCase() === "fail")) throw "preset 'fail': the disk is full (mock error)";
+      settings = next;
       return null;
+    }
     case "add_paths":
     case "pick_files":
     case "pick_folder":
@@ -251,6 +257,7 @@ async function play(): Promise<void> {
   if (params.has("drag")) await drag();
   if (params.has("settings")) {
     document.querySelector<HTMLButtonElement>("[data-testid=open-settings]")?.click();
+    if (params.has("presets")) document.querySelector("[data-testid=presets-section]")?.scrollIntoView({ block: "end" });
   }
 }
 

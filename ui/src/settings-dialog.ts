@@ -1,14 +1,18 @@
-// The settings dialog: output policy, metadata to keep, parallel jobs, engine.
-// "Save" calls save_settings; its error (if any) is shown in the dialog, which stays open.
+// The settings dialog: output policy, metadata to keep, parallel jobs, engine, and the user's
+// presets. "Save" calls save_settings; its error (if any) is shown in the dialog, which stays
+// open. Creating or deleting a preset saves at once (the last saved settings with the new list).
 
-import { commands, type OutputMode, type Settings_Serialize } from "./bindings";
+import { commands, type OutputMode, type PresetInfo_Serialize, type Settings_Serialize, type UserPreset_Serialize } from "./bindings";
 import { h } from "./dom";
 import { Modal } from "./modal";
 import { errorText } from "./notice";
+import { PresetsSection } from "./user-presets";
 
 export interface SettingsDialogHandlers {
   /** Called with the settings that were saved. */
   onSaved(settings: Settings_Serialize): void;
+  /** Called after a preset was created or deleted and saved (refresh the preset menu). */
+  onPresetsSaved(settings: Settings_Serialize): Promise<void>;
   /** Where focus goes on close when the opener did not have it (e.g. a mouse click in WebKit). */
   restoreFocus(): boolean;
 }
@@ -28,6 +32,7 @@ export class SettingsDialog {
   private readonly jobs: HTMLInputElement;
   private readonly error: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
+  private readonly presets: PresetsSection;
   private base: Settings_Serialize | null = null;
 
   constructor(private readonly handlers: SettingsDialogHandlers) {
@@ -46,6 +51,7 @@ export class SettingsDialog {
     this.error = h("p", { class: "form-error", role: "alert", "data-testid": "settings-error", hidden: true });
     this.saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-settings" }, "Save");
     const cancel = h("button", { type: "button", "data-testid": "cancel-settings" }, "Cancel");
+    this.presets = new PresetsSection({ save: (userPresets, selected) => this.savePresets(userPresets, selected) });
 
     const option = (input: HTMLInputElement, label: string, ...extra: (Node | null)[]) =>
       h("div", { class: "option" }, input, h("label", { for: input.id }, label), ...extra);
@@ -73,13 +79,14 @@ export class SettingsDialog {
           h("legend", {}, "Processing"),
           h("div", { class: "field-row" },
             h("label", { for: this.jobs.id }, "Parallel jobs"), this.jobs,
-            h("span", { class: "hint", id: "set-jobs-hint" }, "0 = one per CPU core")),
+            h("span", { class: "hint", id: "set-jobs-hint" }, "0 = one per CPU core ", h("span", { class: "restart-hint", "data-testid": "jobs-restart-hint" }, "(applies after restart)"))),
           h("div", { class: "field-row engine", role: "radiogroup", "aria-label": "Engine" },
             h("span", { class: "field-label", "aria-hidden": "true" }, "Engine"),
             option(local, "Local only"),
             option(remote, "Remote (coming)"),
           ),
         ),
+        this.presets.el,
       ),
       h("footer", { class: "dialog-foot" }, this.error, h("div", { class: "dialog-foot-actions" }, cancel, this.saveButton)),
     );
@@ -101,8 +108,10 @@ export class SettingsDialog {
     return this.modal.open;
   }
 
-  open(settings: Settings_Serialize): void {
+  /** Opens on `settings`; `presets` (from list_presets) gives the built-in names a new preset must not take. */
+  open(settings: Settings_Serialize, presets: readonly PresetInfo_Serialize[] = []): void {
     this.base = settings;
+    this.presets.load(settings.user_presets, settings.preset, presets.filter((p) => p.builtin).map((p) => p.name));
     this.pick(settings.output.mode);
     this.suffix.value = settings.output.suffix;
     this.folder.value = settings.output.folder ?? "";
@@ -174,6 +183,20 @@ export class SettingsDialog {
     } finally {
       this.saveButton.disabled = false;
     }
+  }
+
+  /** Saves the last saved settings with `userPresets` and `selected`; the backend's error text, or null. */
+  private async savePresets(userPresets: UserPreset_Serialize[], selected: string): Promise<string | null> {
+    const next: Settings_Serialize = { ...this.base!, user_presets: userPresets, preset: selected };
+    try {
+      const result = await commands.saveSettings(next);
+      if (result.status === "error") return result.error;
+    } catch (err) {
+      return errorText(err);
+    }
+    this.base = next;
+    await this.handlers.onPresetsSaved(next);
+    return null;
   }
 
   private showError(text: string | null): void {
