@@ -155,3 +155,27 @@ fn bindings_are_current() {
         "ui/src/bindings.ts is stale: run `cargo run --bin export-bindings`"
     );
 }
+
+#[test]
+fn user_presets_are_validated_and_listed_after_the_builtins() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path().join("settings.json"));
+    let mut settings = invoke(&app, "load_settings", json!({})).unwrap();
+    settings["user_presets"] = json!([{
+        "name": "Blog",
+        "description": "WebP, high, ≤ 1600 px wide",
+        "options": {"image": {"compression": "high", "format": "webp", "resize": {"width": 1600, "mode": "auto"}}}
+    }]);
+    settings["preset"] = json!("Blog");
+    invoke(&app, "save_settings", json!({ "settings": settings })).unwrap();
+    let presets = invoke(&app, "list_presets", json!({})).unwrap();
+    let last = presets.as_array().unwrap().last().unwrap();
+    assert_eq!((last["name"].as_str(), last["builtin"].as_bool()), (Some("Blog"), Some(false)));
+
+    // Options are validated like the API's: a bad field is refused with its name.
+    settings["user_presets"][0]["options"]["image"]["quality"] = json!(0);
+    let err = invoke(&app, "save_settings", json!({ "settings": settings })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("image.quality"), "{err}");
+    settings["user_presets"][0]["options"]["image"]["qualty"] = json!(80);
+    assert!(invoke(&app, "save_settings", json!({ "settings": settings })).is_err(), "unknown fields refused");
+}

@@ -258,7 +258,10 @@ fn work(shared: &Shared, receiver: &Mutex<Receiver<ItemId>>) {
         };
         let Some((source, job, cancelled)) = claimed else { continue };
         shared.push_update(id, ItemStatus::Running);
-        let status = match compress_unless_cancelled(shared, &source, &job, &cancelled) {
+        // `None`: cancelled once the output was ready, before anything was written.
+        let status = match process_unless_cancelled(&shared.engine, &source, &job, &shared.reservations, &cancelled)
+            .transpose()
+        {
             None => ItemStatus::Cancelled,
             Some(Ok(outcome)) => {
                 let destination = outcome.destination.map(|d| d.display().to_string());
@@ -275,16 +278,6 @@ fn work(shared: &Shared, receiver: &Mutex<Receiver<ItemId>>) {
         };
         shared.set_status(id, status);
     }
-}
-
-/// `None` when cancelled before anything was written.
-fn compress_unless_cancelled(
-    shared: &Shared,
-    source: &Source,
-    job: &Job,
-    cancelled: &AtomicBool,
-) -> Option<Result<crate::FileOutcome, crate::FileError>> {
-    process_unless_cancelled(&shared.engine, source, job, &shared.reservations, cancelled).transpose()
 }
 
 fn flush(shared: &Shared, interval: Duration, on_updates: impl Fn(Vec<ItemUpdate>)) {
