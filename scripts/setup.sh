@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # engine
-  build-essential pkg-config clang libclang-dev nasm cmake imagemagick ca-certificates python3-pip
+  build-essential pkg-config clang libclang-dev nasm cmake imagemagick ca-certificates python3-pip rsync
   # desktop app (Tauri 2 on WebKitGTK) and its real-window tests
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev file
   xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11

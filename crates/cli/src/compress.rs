@@ -12,13 +12,11 @@ use compressor_engine::{Engine, Options, Status};
 use compressor_pipeline::{discover, presets, run_batch, FileError, FileOutcome, Job, OutputPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// What to do with each file and where results go: shared by `compress` and `watch`.
 #[derive(Args)]
 #[command(group(ArgGroup::new("settings").args(["preset", "options"])))]
 #[command(group(ArgGroup::new("sink").args(["out", "suffix", "in_place"])))]
-pub struct CompressArgs {
-    /// Files and folders to compress.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+pub struct JobArgs {
     /// A built-in preset (see `compressor presets`).
     #[arg(long)]
     preset: Option<String>,
@@ -39,13 +37,29 @@ pub struct CompressArgs {
     keep_dates: bool,
     /// Print one JSON report per file (JSON Lines) instead of text.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
+}
+
+impl JobArgs {
+    /// The job these arguments describe; invalid options are reported field by field.
+    pub fn job(&self, jobs: usize) -> anyhow::Result<Job> {
+        Ok(Job { options: options_from(self)?, policy: policy_from(self), keep_dates: self.keep_dates, jobs })
+    }
+}
+
+#[derive(Args)]
+pub struct CompressArgs {
+    /// Files and folders to compress.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    job: JobArgs,
     /// Files compressed at once [default: one per core].
     #[arg(long, short = 'j', default_value_t = 0)]
     jobs: usize,
 }
 
-fn options_from(args: &CompressArgs) -> anyhow::Result<Options> {
+fn options_from(args: &JobArgs) -> anyhow::Result<Options> {
     if let Some(name) = &args.preset {
         return match presets::find(name) {
             Some(preset) => Ok(preset.options),
@@ -65,7 +79,7 @@ fn options_from(args: &CompressArgs) -> anyhow::Result<Options> {
     })
 }
 
-fn policy_from(args: &CompressArgs) -> OutputPolicy {
+fn policy_from(args: &JobArgs) -> OutputPolicy {
     match (&args.out, &args.suffix, args.in_place) {
         (Some(dir), _, _) => OutputPolicy::Folder(dir.clone()),
         (_, _, true) => OutputPolicy::InPlace,
@@ -85,22 +99,22 @@ struct Tally {
 }
 
 pub fn run(args: CompressArgs) -> ExitCode {
-    let options = match options_from(&args) {
-        Ok(options) => options,
+    let job = match args.job.job(args.jobs) {
+        Ok(job) => job,
         Err(err) => {
             eprintln!("compressor: {err:#}");
             return ExitCode::from(2);
         }
     };
-    let job = Job { options, policy: policy_from(&args), keep_dates: args.keep_dates, jobs: args.jobs };
+    let json = args.job.json;
     let (sources, discovery_errors) = discover(&args.paths);
     let tally = Mutex::new(Tally::default());
     for err in &discovery_errors {
-        report_error(&FileError { path: err.path.clone(), message: err.message.clone() }, args.json, None);
+        report_error(&FileError { path: err.path.clone(), message: err.message.clone() }, json, None);
         tally.lock().map(|mut t| t.failed += 1).ok();
     }
 
-    let progress = (!args.json && std::io::stderr().is_terminal()).then(|| {
+    let progress = (!json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(sources.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} files  {elapsed_precise}  {msg}")
@@ -120,11 +134,11 @@ pub fn run(args: CompressArgs) -> ExitCode {
                     Status::Compressed => tally.compressed += 1,
                     Status::Skipped => tally.skipped += 1,
                 }
-                report_outcome(outcome, args.json, progress.as_ref());
+                report_outcome(outcome, json, progress.as_ref());
             }
             Err(err) => {
                 tally.failed += 1;
-                report_error(err, args.json, progress.as_ref());
+                report_error(err, json, progress.as_ref());
             }
         }
         if let Some(bar) = &progress {
@@ -139,7 +153,7 @@ pub fn run(args: CompressArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let tally = tally.into_inner().unwrap_or_default();
-    if !args.json {
+    if !json {
         eprintln!(
             "{} files: {} compressed, {} skipped, {} failed; {} → {} ({})",
             tally.compressed + tally.skipped + tally.failed,
@@ -165,7 +179,7 @@ fn print_line(line: &str, progress: Option<&ProgressBar>) {
     }
 }
 
-fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&ProgressBar>) {
+pub fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&ProgressBar>) {
     if json {
         let line = serde_json::json!({
             "path": outcome.path,
@@ -193,7 +207,7 @@ fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&ProgressB
     print_line(&line, progress);
 }
 
-fn report_error(err: &FileError, json: bool, progress: Option<&ProgressBar>) {
+pub fn report_error(err: &FileError, json: bool, progress: Option<&ProgressBar>) {
     if json {
         let line = serde_json::json!({ "path": err.path, "status": "failed", "error": err.message });
         print_line(&line.to_string(), progress);

@@ -1,6 +1,7 @@
 //! `compressor`: the command-line shell over the engine and pipeline crates.
 
 mod compress;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Compress files and folders (recursively).
     Compress(compress::CompressArgs),
+    /// Compress every finished file that lands in a folder, until Ctrl-C.
+    Watch(watch::WatchArgs),
     /// List the built-in presets, or show one as JSON options.
     Presets {
         /// A preset to print as API-shaped JSON.
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compress(args) => compress::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Presets { name: None } => {
             for preset in compressor_pipeline::presets::builtin() {
                 println!("{:<10} {}", preset.name, preset.description);

@@ -43,12 +43,15 @@ pub(crate) fn is_our_temp_file(path: &Path) -> bool {
 const KNOWN_EXTENSIONS: &[&str] =
     &["jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "tif", "tiff", "bmp", "dib", "avif", "heic", "heif"];
 
-fn looks_compressible(path: &Path) -> bool {
-    let known_extension = path
-        .extension()
+/// Whether the name has the extension of a format the engine reads.
+pub fn has_image_extension(path: &Path) -> bool {
+    path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| KNOWN_EXTENSIONS.iter().any(|k| k.eq_ignore_ascii_case(e)));
-    known_extension || sniff(path)
+        .is_some_and(|e| KNOWN_EXTENSIONS.iter().any(|k| k.eq_ignore_ascii_case(e)))
+}
+
+fn looks_compressible(path: &Path) -> bool {
+    has_image_extension(path) || sniff(path)
 }
 
 fn sniff(path: &Path) -> bool {

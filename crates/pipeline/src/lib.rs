@@ -6,6 +6,7 @@ pub mod presets;
 pub mod queue;
 pub mod settings;
 pub mod sink;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,241 @@
+//! `compressor watch` with real writers: cp, rsync (temp file + rename), a browser-style
+//! `.part` download, a slow writer, its own outputs beside the originals, a restart with files
+//! added while stopped, the folder deleted and re-created, polling, and a burst of files.
+//! Each asserts exactly one valid, smaller output per input and no output of an output.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// A real photo from the fetched media (see tests/media/fetch.sh).
+fn photo(name: &str) -> PathBuf {
+    let media = std::env::var_os("COMPRESSOR_MEDIA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let path = media.join("jpeg").join(name);
+    assert!(path.exists(), "{} missing: run tests/media/fetch.sh", path.display());
+    path
+}
+
+struct Watch {
+    child: Child,
+    lines: Receiver<Value>,
+}
+
+impl Watch {
+    fn start(folder: &Path, home: &Path, extra: &[&str]) -> Watch {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_compressor"))
+            .arg("watch")
+            .arg(folder)
+            .args(["--json", "--settle-ms", "300", "--index"])
+            .arg(home.join("index.json"))
+            .args(extra)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (sender, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(serde_json::from_str(&line).expect("JSON line"));
+            }
+        });
+        // Wait until it says it is watching.
+        let stderr = child.stderr.take().unwrap();
+        let (ready_sender, ready) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("watching") {
+                    let _ = ready_sender.send(());
+                }
+            }
+        });
+        ready.recv_timeout(Duration::from_secs(10)).expect("watcher started");
+        std::thread::sleep(Duration::from_millis(300));
+        Watch { child, lines }
+    }
+
+    /// Collects reports until `count` arrived, then keeps listening for `quiet` to catch extras.
+    fn reports(&self, count: usize, quiet: Duration) -> Vec<Value> {
+        let mut reports = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while reports.len() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => reports.push(line),
+                Err(_) => panic!("only {} of {count} files were reported: {reports:#?}", reports.len()),
+            }
+        }
+        while let Ok(line) = self.lines.recv_timeout(quiet) {
+            reports.push(line);
+        }
+        reports
+    }
+
+    fn stop(mut self) {
+        Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "watch exits cleanly on Ctrl-C: {status:?}");
+    }
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Every report is a compressed file whose output decodes and is smaller than its input.
+fn assert_valid_outputs(reports: &[Value]) {
+    for report in reports {
+        assert_eq!(report["status"], "compressed", "{report}");
+        let output = Path::new(report["destination"].as_str().unwrap());
+        let decoded = image::open(output).unwrap_or_else(|e| panic!("{}: {e}", output.display()));
+        assert_eq!(report["report"]["output"]["width"], decoded.width());
+        assert!(report["report"]["output"]["size"].as_u64() < report["report"]["input"]["size"].as_u64());
+    }
+}
+
+#[test]
+fn each_kind_of_writer_gives_exactly_one_output() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--out", out.to_str().unwrap()]);
+
+    // cp
+    fs::copy(photo("Kite.jpg"), inbox.join("cp.jpg")).unwrap();
+    // rsync: writes a hidden temporary file, then renames it.
+    let status = Command::new("rsync").arg(photo("FallenLeaf.jpg")).arg(inbox.join("rsync.jpg")).status().unwrap();
+    assert!(status.success());
+    // A browser download: .part while writing, then renamed.
+    fs::copy(photo("ColorfulCups.jpg"), inbox.join("download.jpg.part")).unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    fs::rename(inbox.join("download.jpg.part"), inbox.join("download.jpg")).unwrap();
+    // A slow writer: a real photo in 10 chunks over 2 s, file open throughout.
+    let bytes = fs::read(photo("EveningGlow.jpg")).unwrap();
+    let mut slow = fs::File::create(inbox.join("slow.jpg")).unwrap();
+    for chunk in bytes.chunks(bytes.len() / 10 + 1) {
+        slow.write_all(chunk).unwrap();
+        slow.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(slow);
+
+    let reports = watch.reports(4, Duration::from_secs(2));
+    assert_eq!(reports.len(), 4, "one report per file: {reports:#?}");
+    assert_valid_outputs(&reports);
+    assert_eq!(names(&out), ["cp.jpg", "download.jpg", "rsync.jpg", "slow.jpg"]);
+    watch.stop();
+}
+
+#[test]
+fn outputs_beside_the_originals_are_never_compressed_again() {
+    let home = tempfile::tempdir().unwrap();
+    let inbox = home.path().join("in");
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--suffix", "-min"]);
+    fs::copy(photo("Kite.jpg"), inbox.join("kite.jpg")).unwrap();
+    let reports = watch.reports(1, Duration::from_secs(2));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_valid_outputs(&reports);
+    assert_eq!(names(&inbox), ["kite-min.jpg", "kite.jpg"]);
+    watch.stop();
+}
+
+#[test]
+fn in_place_replaces_once_and_never_again() {
+    let home = tempfile::tempdir().unwrap();
+    let inbox = home.path().join("in");
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--in-place"]);
+    fs::copy(photo("Kite.jpg"), inbox.join("kite.jpg")).unwrap();
+    let reports = watch.reports(1, Duration::from_secs(2));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_valid_outputs(&reports);
+    assert_eq!(names(&inbox), ["kite.jpg"]);
+    assert_eq!(names(&home.path().join("data/Trash/files")), ["kite.jpg"], "the original is in the trash");
+    watch.stop();
+}
+
+#[test]
+fn a_restart_catches_up_without_doing_anything_twice() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let args = ["--out", out.to_str().unwrap()];
+    let watch = Watch::start(&inbox, home.path(), &args);
+    fs::copy(photo("Kite.jpg"), inbox.join("before.jpg")).unwrap();
+    assert_eq!(watch.reports(1, Duration::from_millis(500)).len(), 1);
+    watch.stop();
+
+    // Arrives while nobody watches.
+    fs::copy(photo("FallenLeaf.jpg"), inbox.join("while-stopped.jpg")).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &args);
+    let reports = watch.reports(1, Duration::from_secs(2));
+    assert_eq!(reports.len(), 1, "only the new file: {reports:#?}");
+    assert!(reports[0]["path"].as_str().unwrap().ends_with("while-stopped.jpg"));
+    assert_eq!(names(&out), ["before.jpg", "while-stopped.jpg"]);
+    watch.stop();
+}
+
+#[test]
+fn the_folder_can_be_deleted_and_created_again() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--out", out.to_str().unwrap()]);
+    fs::remove_dir_all(&inbox).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    fs::create_dir_all(&inbox).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    fs::copy(photo("Kite.jpg"), inbox.join("after.jpg")).unwrap();
+    let reports = watch.reports(1, Duration::from_secs(1));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_valid_outputs(&reports);
+    watch.stop();
+}
+
+#[test]
+fn polling_works_where_inotify_does_not() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--out", out.to_str().unwrap(), "--poll"]);
+    fs::copy(photo("Kite.jpg"), inbox.join("polled.jpg")).unwrap();
+    let reports = watch.reports(1, Duration::from_secs(2));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_valid_outputs(&reports);
+    watch.stop();
+}
+
+#[test]
+fn a_burst_of_files_gives_one_output_each() {
+    const BURST: usize = 1000;
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--out", out.to_str().unwrap()]);
+    let source = fs::read(fixture("photo.jpg")).unwrap();
+    for i in 0..BURST {
+        fs::write(inbox.join(format!("burst-{i:04}.jpg")), &source).unwrap();
+    }
+    let reports = watch.reports(BURST, Duration::from_secs(2));
+    assert_eq!(reports.len(), BURST);
+    assert!(reports.iter().all(|r| r["status"] == "compressed"));
+    assert_eq!(names(&out).len(), BURST);
+    watch.stop();
+}
