@@ -90,6 +90,11 @@ impl Watch {
     }
 }
 
+fn sha256_file(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(fs::read(path).unwrap()))
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
@@ -237,5 +242,24 @@ fn a_burst_of_files_gives_one_output_each() {
     assert_eq!(reports.len(), BURST);
     assert!(reports.iter().all(|r| r["status"] == "compressed"));
     assert_eq!(names(&out).len(), BURST);
+    watch.stop();
+}
+
+#[test]
+fn a_converted_file_never_replaces_another_files_output() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    fs::create_dir_all(&inbox).unwrap();
+    let watch = Watch::start(&inbox, home.path(), &["--out", out.to_str().unwrap()]);
+    fs::copy(fixture("photo.png"), inbox.join("photo.png")).unwrap();
+    let first = watch.reports(1, Duration::from_millis(200));
+    assert_eq!(first.len(), 1, "{first:#?}");
+    let png_output = sha256_file(&out.join("photo.png"));
+    // A BMP of the same name becomes a PNG too: it must not take photo.png's output.
+    fs::copy(fixture("photo.bmp"), inbox.join("photo.bmp")).unwrap();
+    let reports = watch.reports(1, Duration::from_secs(1));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(sha256_file(&out.join("photo.png")), png_output, "photo.png's output changed: {first:#?} {reports:#?}");
+    assert!(out.join("photo.bmp.png").exists(), "{:?}", names(&out));
     watch.stop();
 }

@@ -85,6 +85,7 @@ impl FolderWatcher {
                 pending: HashMap::new(),
                 on_event: Box::new(on_event),
                 reports_closes: false,
+                reservations: Reservations::default(),
             };
             state.run(&flag);
         });
@@ -186,6 +187,8 @@ struct WatchLoop {
     on_event: Box<dyn Fn(WatchEvent) + Send>,
     /// inotify reports closes; polling does not, and relies on stability alone.
     reports_closes: bool,
+    /// Output names given out so far: two inputs never write one output.
+    reservations: Reservations,
 }
 
 impl WatchLoop {
@@ -346,7 +349,8 @@ impl WatchLoop {
             return;
         }
         let source = Source { path: path.clone(), root: Some(self.rule.folder.clone()) };
-        let result = process(&self.engine, &source, &self.rule.job, &Reservations::default());
+        self.reservations.reserve_own_names(std::slice::from_ref(&source), &self.rule.job.policy);
+        let result = process(&self.engine, &source, &self.rule.job, &self.reservations);
         match &result {
             Ok(outcome) => {
                 if outcome.destination.is_some() {
