@@ -21,13 +21,4 @@ impl AppState {
     }
 }
 
-/// `$COMPRESSOR_CONFIG_DIR/settings.json` when set (tests, portable use), else the
-/// platform's config folder (`~/.config/compressor/` on Linux).
-pub fn settings_path() -> Result<PathBuf, String> {
-    if let Some(dir) = std::env::var_os("COMPRESSOR_CONFIG_DIR") {
-        return Ok(PathBuf::from(dir).join("settings.json"));
-    }
-    directories::ProjectDirs::from("app", "Compressor", "compressor")
-        .map(|dirs| dirs.config_dir().join("settings.json"))
-        .ok_or_else(|| "no home folder to keep settings in".to_string())
-}
+pub use compressor_pipeline::settings::default_path as settings_path;

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{ArgGroup, Args};
 use compressor_engine::{Engine, Options, Status};
-use compressor_pipeline::{discover, presets, run_batch, FileError, FileOutcome, Job, OutputPolicy};
+use compressor_pipeline::{discover, run_batch, FileError, FileOutcome, Job, OutputPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// What to do with each file and where results go: shared by `compress` and `watch`.
@@ -61,10 +61,7 @@ pub struct CompressArgs {
 
 fn options_from(args: &JobArgs) -> anyhow::Result<Options> {
     if let Some(name) = &args.preset {
-        return match presets::find(name) {
-            Some(preset) => Ok(preset.options),
-            None => bail!("no preset named '{name}' (see `compressor presets`)"),
-        };
+        return crate::presets::options_of(name);
     }
     let Some(text) = &args.options else {
         return Ok(Options::default());

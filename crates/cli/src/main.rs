@@ -1,6 +1,7 @@
 //! `compressor`: the command-line shell over the engine and pipeline crates.
 
 mod compress;
+mod presets;
 mod watch;
 
 use std::process::ExitCode;
@@ -20,10 +21,10 @@ enum Command {
     Compress(compress::CompressArgs),
     /// Compress every finished file that lands in a folder, until Ctrl-C.
     Watch(watch::WatchArgs),
-    /// List the built-in presets, or show one as JSON options.
+    /// List, show, export and import presets (shared with the desktop app).
     Presets {
-        /// A preset to print as API-shaped JSON.
-        name: Option<String>,
+        #[command(subcommand)]
+        action: Option<presets::PresetsCommand>,
     },
 }
 
@@ -32,21 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Compress(args) => compress::run(args),
         Command::Watch(args) => watch::run(args),
-        Command::Presets { name: None } => {
-            for preset in compressor_pipeline::presets::builtin() {
-                println!("{:<10} {}", preset.name, preset.description);
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Presets { name: Some(name) } => match compressor_pipeline::presets::find(&name) {
-            Some(preset) => {
-                println!("{}", serde_json::to_string_pretty(&preset.options).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            None => {
-                eprintln!("compressor: no preset named '{name}' (see `compressor presets`)");
-                ExitCode::from(2)
-            }
-        },
+        Command::Presets { action } => presets::run(action),
     }
 }

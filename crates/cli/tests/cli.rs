@@ -256,8 +256,13 @@ fn options_from_a_file_and_presets_convert_and_resize() {
     );
     assert!(output.status.success(), "{output:?}");
     assert!(out.join("photo.webp").exists());
-    let output = compressor(&["compress", input.to_str().unwrap(), "--preset", "nope"], dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_compressor"))
+        .args(["compress", input.to_str().unwrap(), "--preset", "nope"])
+        .env("COMPRESSOR_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no preset named 'nope'"));
 }
 
 #[test]
@@ -269,4 +274,49 @@ fn in_place_conversion_never_overwrites_another_file() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(fs::read(input.join("photo.png")).unwrap(), b"someone else's file");
     image::open(input.join("photo.bmp.png")).unwrap();
+}
+
+#[test]
+fn presets_are_exported_imported_and_used_from_the_shared_settings() {
+    let (dir, input) = workspace(&["photo.jpg"]);
+    let config = dir.path().join("config");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_compressor"))
+            .args(args)
+            .env("COMPRESSOR_CONFIG_DIR", &config)
+            .output()
+            .unwrap()
+    };
+    // Export a built-in, rename it, import it as the user's own.
+    let exported = dir.path().join("web.json");
+    assert!(run(&["presets", "export", "web", exported.to_str().unwrap()]).status.success());
+    let mut preset: Value = serde_json::from_slice(&fs::read(&exported).unwrap()).unwrap();
+    preset["name"] = "Thumbs".into();
+    preset["options"]["image"]["resize"] = serde_json::json!({"width": 100, "mode": "auto"});
+    fs::write(&exported, preset.to_string()).unwrap();
+    let imported = run(&["presets", "import", exported.to_str().unwrap()]);
+    assert!(imported.status.success(), "{imported:?}");
+
+    // Listed as the user's, stored in the settings file the desktop app reads.
+    let list = String::from_utf8_lossy(&run(&["presets", "list"]).stdout).into_owned();
+    assert!(list.lines().any(|l| l.starts_with("Thumbs") && l.ends_with("(yours)")), "{list}");
+    let settings: Value = serde_json::from_slice(&fs::read(config.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["user_presets"][0]["name"], "Thumbs");
+
+    // Used by name when compressing.
+    let out = dir.path().join("out");
+    let used = run(&["compress", input.to_str().unwrap(), "--preset", "thumbs", "--out", out.to_str().unwrap()]);
+    assert!(used.status.success(), "{used:?}");
+    assert_eq!(image::open(out.join("photo.webp")).unwrap().width(), 100);
+
+    // Refused: a second import of the same name, a built-in name, bad options.
+    assert_eq!(run(&["presets", "import", exported.to_str().unwrap()]).status.code(), Some(2));
+    preset["name"] = "web".into();
+    fs::write(&exported, preset.to_string()).unwrap();
+    assert_eq!(run(&["presets", "import", exported.to_str().unwrap()]).status.code(), Some(2));
+    preset["name"] = "Broken".into();
+    preset["options"]["image"]["quality"] = 0.into();
+    fs::write(&exported, preset.to_string()).unwrap();
+    let refused = run(&["presets", "import", exported.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("image.quality"), "{refused:?}");
 }

@@ -110,16 +110,70 @@ pub enum SettingsError {
     Write { path: PathBuf, message: String },
 }
 
+/// `$COMPRESSOR_CONFIG_DIR/settings.json` when set (tests, portable use), else the
+/// platform's config folder (`~/.config/compressor/settings.json` on Linux). The CLI and the
+/// desktop app share this file, and so their presets.
+pub fn default_path() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("COMPRESSOR_CONFIG_DIR") {
+        return Ok(PathBuf::from(dir).join("settings.json"));
+    }
+    directories::ProjectDirs::from("app", "Compressor", "compressor")
+        .map(|dirs| dirs.config_dir().join("settings.json"))
+        .ok_or_else(|| "no home folder to keep settings in".to_string())
+}
+
 impl Settings {
+    /// A preset by name: built-in first, then the user's (case-insensitively).
+    pub fn find_preset(&self, name: &str) -> Option<Options> {
+        crate::presets::find(name)
+            .map(|p| p.options)
+            .or_else(|| self.user_presets.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.options.clone()))
+    }
+
     /// The options for new files: the chosen preset with the metadata switches applied.
     pub fn options(&self) -> Options {
-        let mut options = crate::presets::find(&self.preset)
-            .map(|p| p.options)
-            .or_else(|| self.user_presets.iter().find(|p| p.name == self.preset).map(|p| p.options.clone()))
-            .unwrap_or_default();
+        let mut options = self.find_preset(&self.preset).unwrap_or_default();
         options.image.keep_exif |= self.keep_exif;
         options.image.keep_icc |= self.keep_icc;
         options
+    }
+
+    /// A preset as shareable JSON (`{"name", "description", "options"}`), built-in or user.
+    pub fn export_preset(&self, name: &str) -> Option<UserPreset> {
+        if let Some(builtin) = crate::presets::find(name) {
+            return Some(UserPreset {
+                name: builtin.name.into(),
+                description: builtin.description.into(),
+                options: builtin.options,
+            });
+        }
+        self.user_presets.iter().find(|p| p.name.eq_ignore_ascii_case(name)).cloned()
+    }
+
+    /// Adds a user preset from exported JSON. Its options are validated like API options;
+    /// a built-in name is refused, and an existing user preset is replaced only if asked.
+    pub fn import_preset(&mut self, json: &str, replace: bool) -> Result<String, String> {
+        let preset: UserPreset = serde_json::from_str(json).map_err(|e| format!("not a preset: {e}"))?;
+        let options = serde_json::to_string(&preset.options).map_err(|e| e.to_string())?;
+        Options::from_json(&options).map_err(|e| e.to_string())?;
+        let name = preset.name.trim().to_string();
+        if name.is_empty() {
+            return Err("the preset has no name".into());
+        }
+        if crate::presets::find(&name).is_some() {
+            return Err(format!("'{name}' is a built-in preset; rename the imported one"));
+        }
+        match self.user_presets.iter().position(|p| p.name.eq_ignore_ascii_case(&name)) {
+            Some(_) if !replace => Err(format!("a preset named '{name}' exists; use --replace to overwrite it")),
+            Some(index) => {
+                self.user_presets[index] = UserPreset { name: name.clone(), ..preset };
+                Ok(name)
+            }
+            None => {
+                self.user_presets.push(UserPreset { name: name.clone(), ..preset });
+                Ok(name)
+            }
+        }
     }
 
     /// Reads settings; a missing file gives the defaults. A file from a newer version is
@@ -181,6 +235,22 @@ mod tests {
         assert_eq!(Settings::load(&path).unwrap(), settings);
         assert_eq!(settings.options().image.format, Some(compressor_engine::ImageFormat::Webp));
         assert!(settings.options().image.keep_exif);
+    }
+
+    #[test]
+    fn presets_export_and_import_with_validation() {
+        let mut settings = Settings::default();
+        let web = serde_json::to_string(&settings.export_preset("web").unwrap()).unwrap();
+        assert!(settings.import_preset(&web, false).unwrap_err().contains("built-in"));
+        let mine = web.replace("\"web\"", "\"Mine\"");
+        assert_eq!(settings.import_preset(&mine, false).unwrap(), "Mine");
+        assert!(settings.import_preset(&mine, false).unwrap_err().contains("--replace"));
+        assert_eq!(settings.import_preset(&mine, true).unwrap(), "Mine");
+        assert_eq!(settings.user_presets.len(), 1);
+        assert_eq!(settings.find_preset("mine"), settings.find_preset("web"));
+        let bad = r#"{"name": "Bad", "description": "", "options": {"image": {"quality": 0}}}"#;
+        assert!(settings.import_preset(bad, false).unwrap_err().contains("image.quality"));
+        assert!(settings.import_preset("{}", false).is_err());
     }
 
     #[test]
