@@ -20,6 +20,15 @@ pub struct WatchArgs {
     /// Only the folder itself, not its sub-folders.
     #[arg(long)]
     no_recursive: bool,
+    /// Sub-folder levels to watch below DIR.
+    #[arg(long, default_value_t = 8)]
+    depth: usize,
+    /// Only files whose path below DIR matches this glob (repeatable), e.g. '*.jpg'.
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Never files whose path below DIR matches this glob (repeatable), e.g. 'raw/**'.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
     /// Poll the folder instead of using inotify (for network and FUSE file systems).
     #[arg(long)]
     poll: bool,
@@ -58,6 +67,9 @@ pub fn run(args: WatchArgs) -> ExitCode {
     };
     let mut rule = WatchRule::new(folder.clone(), job, args.index.unwrap_or_else(|| default_index(&folder)));
     rule.recursive = !args.no_recursive;
+    rule.max_depth = args.depth;
+    rule.include = args.include;
+    rule.exclude = args.exclude;
     rule.poll = args.poll;
     rule.stable_for = Duration::from_millis(args.settle_ms);
 

@@ -263,3 +263,25 @@ fn a_converted_file_never_replaces_another_files_output() {
     assert!(out.join("photo.bmp.png").exists(), "{:?}", names(&out));
     watch.stop();
 }
+
+#[test]
+fn include_and_exclude_globs_and_depth_choose_the_files() {
+    let home = tempfile::tempdir().unwrap();
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    for dir in ["raw", "a/b/c"] {
+        fs::create_dir_all(inbox.join(dir)).unwrap();
+    }
+    let args = ["--out", out.to_str().unwrap(), "--include", "*.jpg", "--exclude", "raw/**", "--depth", "2"];
+    let watch = Watch::start(&inbox, home.path(), &args);
+    fs::copy(fixture("photo.jpg"), inbox.join("taken.jpg")).unwrap();
+    fs::copy(fixture("photo.png"), inbox.join("not-a-jpg.png")).unwrap();
+    fs::copy(fixture("photo.jpg"), inbox.join("raw/excluded.jpg")).unwrap();
+    fs::copy(fixture("photo.jpg"), inbox.join("a/b/deep-enough.jpg")).unwrap();
+    fs::copy(fixture("photo.jpg"), inbox.join("a/b/c/too-deep.jpg")).unwrap();
+    let reports = watch.reports(2, Duration::from_secs(2));
+    let mut taken: Vec<&str> =
+        reports.iter().map(|r| r["path"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
+    taken.sort();
+    assert_eq!(taken, ["deep-enough.jpg", "taken.jpg"], "{reports:#?}");
+    watch.stop();
+}

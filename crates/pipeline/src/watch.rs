@@ -37,6 +37,10 @@ pub struct WatchRule {
     pub poll: bool,
     /// Where the index of processed files is kept.
     pub index_path: PathBuf,
+    /// Globs over the path below the folder (`*.jpg`, `raw/**`): when any are given, only
+    /// matching files are taken; files matching `exclude` never are.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
 }
 
 impl WatchRule {
@@ -49,7 +53,33 @@ impl WatchRule {
             stable_for: Duration::from_millis(500),
             poll: false,
             index_path,
+            include: Vec::new(),
+            exclude: Vec::new(),
         }
+    }
+}
+
+/// Compiled include/exclude globs.
+struct Filter {
+    include: Option<globset::GlobSet>,
+    exclude: globset::GlobSet,
+}
+
+impl Filter {
+    fn new(rule: &WatchRule) -> Result<Filter, String> {
+        let build = |patterns: &[String]| {
+            let mut set = globset::GlobSetBuilder::new();
+            for pattern in patterns {
+                set.add(globset::Glob::new(pattern).map_err(|e| format!("bad pattern '{pattern}': {e}"))?);
+            }
+            set.build().map_err(|e| e.to_string())
+        };
+        let include = if rule.include.is_empty() { None } else { Some(build(&rule.include)?) };
+        Ok(Filter { include, exclude: build(&rule.exclude)? })
+    }
+
+    fn allows(&self, relative: &Path) -> bool {
+        self.include.as_ref().is_none_or(|set| set.is_match(relative)) && !self.exclude.is_match(relative)
     }
 }
 
@@ -75,6 +105,7 @@ impl FolderWatcher {
         on_event: impl Fn(WatchEvent) + Send + 'static,
     ) -> Result<FolderWatcher, String> {
         let index = Index::load(&rule.index_path)?;
+        let filter = Filter::new(&rule)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -86,6 +117,7 @@ impl FolderWatcher {
                 on_event: Box::new(on_event),
                 reports_closes: false,
                 reservations: Reservations::default(),
+                filter,
             };
             state.run(&flag);
         });
@@ -189,6 +221,7 @@ struct WatchLoop {
     reports_closes: bool,
     /// Output names given out so far: two inputs never write one output.
     reservations: Reservations,
+    filter: Filter,
 }
 
 impl WatchLoop {
@@ -223,11 +256,14 @@ impl WatchLoop {
         }
     }
 
-    fn within_depth(&self, path: &Path) -> bool {
+    /// Inside the folder, within the depth limit, and allowed by the globs.
+    fn wanted(&self, path: &Path) -> bool {
         match path.strip_prefix(&self.rule.folder) {
             Ok(relative) => {
                 let depth = relative.components().count();
-                depth >= 1 && (depth <= 1 || (self.rule.recursive && depth <= self.rule.max_depth + 1))
+                let deep_enough =
+                    depth >= 1 && (depth <= 1 || (self.rule.recursive && depth <= self.rule.max_depth + 1));
+                deep_enough && self.filter.allows(relative)
             }
             Err(_) => false,
         }
@@ -245,7 +281,7 @@ impl WatchLoop {
     }
 
     fn touch(&mut self, path: PathBuf, signal: FileSignal) {
-        if !self.within_depth(&path) || is_temporary(&path) {
+        if !self.wanted(&path) || is_temporary(&path) {
             return;
         }
         let entry = self.pending.entry(path).or_insert(Pending {
