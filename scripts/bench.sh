@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: installs the peer tools (jpegoptim, pngquant from apt; oxipng and Caesium's CLI
 # from crates.io, into ~/.cache/compressor/bench-tools), builds our CLI in release mode, and
-# prints a Markdown table of bytes, time, peak memory and SSIMULACRA2 per file and tool.
+# prints a Markdown table of bytes, time, peak memory and SSIMULACRA2 per file and tool, then
+# the watched-folder latency (close → output, p50/p95) and burst throughput.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -20,3 +21,7 @@ tools="$HOME/.cache/compressor/bench-tools"
 media=$(tests/media/fetch.sh)
 cargo build --release --locked -p compressor-cli -p compressor-bench
 "$CARGO_TARGET_DIR/release/compressor-bench" "$media" "$CARGO_TARGET_DIR/release/compressor" "$tools"
+echo
+echo "Watched folder: latency from a file's close to its output, and a burst"
+"$CARGO_TARGET_DIR/release/watch-latency" tests/fixtures/photo.jpg 40 1000
+"$CARGO_TARGET_DIR/release/watch-latency" "$media/jpeg/Kite.jpg" 20 100
