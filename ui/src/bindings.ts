@@ -310,6 +310,8 @@ export type Settings_Deserialize = {
 	jobs?: number,
 	engine?: EngineMode,
 	user_presets?: UserPreset_Deserialize[],
+	/**  Folders compressed as files land in them (`compressor watch --rules`). */
+	watch_rules?: WatchRuleSetting_Deserialize[],
 };
 
 export type Settings_Serialize = {
@@ -324,6 +326,8 @@ export type Settings_Serialize = {
 	jobs: number,
 	engine: EngineMode,
 	user_presets: UserPreset_Serialize[],
+	/**  Folders compressed as files land in them (`compressor watch --rules`). */
+	watch_rules: WatchRuleSetting_Serialize[],
 };
 
 export type Status = 
@@ -344,6 +348,35 @@ export type UserPreset_Serialize = {
 	name: string,
 	description: string,
 	options: Options_Serialize,
+};
+
+/**  A watched folder as kept in the settings: what to compress there and where results go. */
+export type WatchRuleSetting = WatchRuleSetting_Serialize | WatchRuleSetting_Deserialize;
+
+/**  A watched folder as kept in the settings: what to compress there and where results go. */
+export type WatchRuleSetting_Deserialize = {
+	folder?: string,
+	preset?: string,
+	output?: OutputSetting_Deserialize,
+	/**  Sub-folder levels watched below the folder. */
+	depth?: number,
+	include?: string[],
+	exclude?: string[],
+	/**  Kept, but not watched. */
+	paused?: boolean,
+};
+
+/**  A watched folder as kept in the settings: what to compress there and where results go. */
+export type WatchRuleSetting_Serialize = {
+	folder: string,
+	preset: string,
+	output: OutputSetting_Serialize,
+	/**  Sub-folder levels watched below the folder. */
+	depth: number,
+	include: string[],
+	exclude: string[],
+	/**  Kept, but not watched. */
+	paused: boolean,
 };
 
 /* Tauri Specta runtime */

@@ -128,6 +128,7 @@ let settings: Settings_Serialize = {
   keep_icc: false,
   jobs: 0,
   engine: "local",
+  watch_rules: [],
   user_presets: [
     { name: "Blog", description: "WebP, high, ≤ 1600 px wide", options: { image: { compression: "high", format: "webp", resize: { width: 1600, mode: "auto" } } } },
     { name: "Print archive", description: "PNG, medium, lossless", options: { image: { compression: "medium", lossless: true, format: "png" } } },

@@ -54,6 +54,7 @@ export function settings(): Settings_Serialize {
     keep_icc: false,
     jobs: 0,
     engine: "local",
+    watch_rules: [],
     user_presets: [],
   };
 }

@@ -5,16 +5,23 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use compressor_engine::Engine;
+use compressor_pipeline::settings::{default_path, Settings};
 use compressor_pipeline::watch::{FolderWatcher, WatchEvent, WatchRule};
+use compressor_pipeline::Job;
 
 use crate::compress::{report_error, report_outcome, JobArgs};
 
 #[derive(Args)]
 pub struct WatchArgs {
-    /// The folder to watch.
-    folder: PathBuf,
+    /// The folder to watch (or --rules).
+    #[arg(required_unless_present = "rules")]
+    folder: Option<PathBuf>,
+    /// Watch every (unpaused) rule kept in the settings file shared with the desktop app.
+    #[arg(long, conflicts_with_all = ["folder", "preset", "options", "out", "suffix", "in_place"])]
+    rules: bool,
     #[command(flatten)]
     job: JobArgs,
     /// Only the folder itself, not its sub-folders.
@@ -50,29 +57,59 @@ fn default_index(folder: &std::path::Path) -> PathBuf {
     state.join("compressor/watch").join(format!("{}.json", &key[..16]))
 }
 
+/// The rules to watch: the one on the command line, or those in the settings.
+fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
+    let settle = Duration::from_millis(args.settle_ms);
+    let finish = |mut rule: WatchRule, index: Option<PathBuf>| {
+        rule.recursive = !args.no_recursive;
+        rule.poll = args.poll;
+        rule.stable_for = settle;
+        if let Some(index) = index {
+            rule.index_path = index;
+        }
+        rule
+    };
+    if !args.rules {
+        let folder = args.folder.clone().unwrap_or_default();
+        let folder = std::fs::canonicalize(&folder).with_context(|| format!("cannot watch {}", folder.display()))?;
+        let mut rule = WatchRule::new(folder.clone(), args.job.job(1)?, default_index(&folder));
+        rule.max_depth = args.depth;
+        rule.include = args.include.clone();
+        rule.exclude = args.exclude.clone();
+        return Ok(vec![finish(rule, args.index.clone())]);
+    }
+    let path = default_path().map_err(anyhow::Error::msg)?;
+    let settings = Settings::load(&path)?;
+    let mut rules = Vec::new();
+    for setting in settings.watch_rules.iter().filter(|r| !r.paused) {
+        let folder =
+            std::fs::canonicalize(&setting.folder).with_context(|| format!("cannot watch {}", setting.folder))?;
+        let options = settings
+            .find_preset(&setting.preset)
+            .ok_or_else(|| anyhow::anyhow!("{}: no preset named '{}'", setting.folder, setting.preset))?;
+        let policy = setting.output.policy().map_err(|e| anyhow::anyhow!("{}: {e}", setting.folder))?;
+        let job = Job { options, policy, keep_dates: settings.keep_dates, jobs: 1 };
+        let mut rule = WatchRule::new(folder.clone(), job, default_index(&folder));
+        rule.max_depth = setting.depth as usize;
+        rule.include = setting.include.clone();
+        rule.exclude = setting.exclude.clone();
+        rules.push(finish(rule, None));
+    }
+    if rules.is_empty() {
+        anyhow::bail!("no watch rules in {} (add `watch_rules` there, or from the app)", path.display());
+    }
+    Ok(rules)
+}
+
 pub fn run(args: WatchArgs) -> ExitCode {
-    let job = match args.job.job(1) {
-        Ok(job) => job,
+    let json = args.job.json;
+    let rules = match rules_from(args) {
+        Ok(rules) => rules,
         Err(err) => {
             eprintln!("compressor: {err:#}");
             return ExitCode::from(2);
         }
     };
-    let folder = match std::fs::canonicalize(&args.folder) {
-        Ok(folder) => folder,
-        Err(err) => {
-            eprintln!("compressor: cannot watch {}: {err}", args.folder.display());
-            return ExitCode::from(2);
-        }
-    };
-    let mut rule = WatchRule::new(folder.clone(), job, args.index.unwrap_or_else(|| default_index(&folder)));
-    rule.recursive = !args.no_recursive;
-    rule.max_depth = args.depth;
-    rule.include = args.include;
-    rule.exclude = args.exclude;
-    rule.poll = args.poll;
-    rule.stable_for = Duration::from_millis(args.settle_ms);
-
     let (stop_sender, stop) = mpsc::channel();
     if let Err(err) = ctrlc::set_handler(move || {
         let _ = stop_sender.send(());
@@ -80,22 +117,27 @@ pub fn run(args: WatchArgs) -> ExitCode {
         eprintln!("compressor: cannot handle Ctrl-C: {err}");
         return ExitCode::from(2);
     }
-    let json = args.job.json;
-    let watcher = FolderWatcher::start(Engine::default(), rule, move |event| match event {
-        WatchEvent::Compressed { outcome } => report_outcome(&outcome, json, None),
-        WatchEvent::Failed { error } => report_error(&error, json, None),
-        WatchEvent::Notice { message } => eprintln!("compressor: {message}"),
-    });
-    let watcher = match watcher {
-        Ok(watcher) => watcher,
-        Err(err) => {
-            eprintln!("compressor: {err}");
-            return ExitCode::from(2);
+    let mut watchers = Vec::new();
+    for rule in rules {
+        let folder = rule.folder.clone();
+        let watcher = FolderWatcher::start(Engine::default(), rule, move |event| match event {
+            WatchEvent::Compressed { outcome } => report_outcome(&outcome, json, None),
+            WatchEvent::Failed { error } => report_error(&error, json, None),
+            WatchEvent::Notice { message } => eprintln!("compressor: {message}"),
+        });
+        match watcher {
+            Ok(watcher) => watchers.push(watcher),
+            Err(err) => {
+                eprintln!("compressor: {err}");
+                return ExitCode::from(2);
+            }
         }
-    };
-    eprintln!("compressor: watching {} (Ctrl-C to stop)", folder.display());
+        eprintln!("compressor: watching {} (Ctrl-C to stop)", folder.display());
+    }
     let _ = stop.recv();
-    watcher.stop();
+    for watcher in watchers {
+        watcher.stop();
+    }
     eprintln!("compressor: stopped");
     ExitCode::SUCCESS
 }

@@ -33,13 +33,20 @@ struct Watch {
 
 impl Watch {
     fn start(folder: &Path, home: &Path, extra: &[&str]) -> Watch {
+        let mut args: Vec<std::ffi::OsString> = vec![folder.into(), "--index".into(), home.join("index.json").into()];
+        args.extend(extra.iter().map(Into::into));
+        Watch::spawn(&args, home, 1)
+    }
+
+    /// Runs `compressor watch --json --settle-ms 300 ARGS...` and waits until it reports
+    /// `folders` folders watched.
+    fn spawn(args: &[std::ffi::OsString], home: &Path, folders: usize) -> Watch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_compressor"))
-            .arg("watch")
-            .arg(folder)
-            .args(["--json", "--settle-ms", "300", "--index"])
-            .arg(home.join("index.json"))
-            .args(extra)
+            .args(["watch", "--json", "--settle-ms", "300"])
+            .args(args)
             .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("COMPRESSOR_CONFIG_DIR", home.join("config"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -61,7 +68,9 @@ impl Watch {
                 }
             }
         });
-        ready.recv_timeout(Duration::from_secs(10)).expect("watcher started");
+        for _ in 0..folders {
+            ready.recv_timeout(Duration::from_secs(10)).expect("watcher started");
+        }
         std::thread::sleep(Duration::from_millis(300));
         Watch { child, lines }
     }
@@ -283,5 +292,32 @@ fn include_and_exclude_globs_and_depth_choose_the_files() {
         reports.iter().map(|r| r["path"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
     taken.sort();
     assert_eq!(taken, ["deep-enough.jpg", "taken.jpg"], "{reports:#?}");
+    watch.stop();
+}
+
+#[test]
+fn rules_from_the_shared_settings_are_all_watched() {
+    let home = tempfile::tempdir().unwrap();
+    let (photos, scans, out) = (home.path().join("photos"), home.path().join("scans"), home.path().join("out"));
+    fs::create_dir_all(&photos).unwrap();
+    fs::create_dir_all(&scans).unwrap();
+    fs::create_dir_all(home.path().join("config")).unwrap();
+    let settings = serde_json::json!({
+        "version": 1,
+        "watch_rules": [
+            {"folder": photos, "preset": "balanced", "output": {"mode": "folder", "suffix": "-min", "folder": out}},
+            {"folder": scans, "preset": "web", "output": {"mode": "suffix", "suffix": ".web", "folder": null}},
+            {"folder": home.path().join("paused"), "preset": "balanced", "paused": true}
+        ]
+    });
+    fs::write(home.path().join("config/settings.json"), settings.to_string()).unwrap();
+    let watch = Watch::spawn(&["--rules".into()], home.path(), 2);
+    fs::copy(fixture("photo.jpg"), photos.join("a.jpg")).unwrap();
+    fs::copy(fixture("photo.jpg"), scans.join("b.jpg")).unwrap();
+    let reports = watch.reports(2, Duration::from_secs(2));
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert_valid_outputs(&reports);
+    assert_eq!(names(&out), ["a.jpg"]);
+    assert_eq!(names(&scans), ["b.jpg", "b.web.webp"], "the web preset converts to WebP beside the scan");
     watch.stop();
 }

@@ -26,6 +26,8 @@ pub struct Settings {
     pub jobs: u32,
     pub engine: EngineMode,
     pub user_presets: Vec<UserPreset>,
+    /// Folders compressed as files land in them (`compressor watch --rules`).
+    pub watch_rules: Vec<WatchRuleSetting>,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             jobs: 0,
             engine: EngineMode::Local,
             user_presets: Vec::new(),
+            watch_rules: Vec::new(),
         }
     }
 }
@@ -99,6 +102,36 @@ pub struct UserPreset {
     pub name: String,
     pub description: String,
     pub options: Options,
+}
+
+/// A watched folder as kept in the settings: what to compress there and where results go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct WatchRuleSetting {
+    pub folder: String,
+    pub preset: String,
+    pub output: OutputSetting,
+    /// Sub-folder levels watched below the folder.
+    pub depth: u32,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Kept, but not watched.
+    pub paused: bool,
+}
+
+impl Default for WatchRuleSetting {
+    fn default() -> Self {
+        WatchRuleSetting {
+            folder: String::new(),
+            preset: "balanced".into(),
+            output: OutputSetting::default(),
+            depth: 8,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            paused: false,
+        }
+    }
 }
 
 /// Why settings could not be read or written.
