@@ -156,11 +156,16 @@ pub fn default_path() -> Result<PathBuf, String> {
 }
 
 impl Settings {
+    /// Where the user preset of this name (case-insensitively) is.
+    fn user_preset_index(&self, name: &str) -> Option<usize> {
+        self.user_presets.iter().position(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
     /// A preset by name: built-in first, then the user's (case-insensitively).
     pub fn find_preset(&self, name: &str) -> Option<Options> {
         crate::presets::find(name)
             .map(|p| p.options)
-            .or_else(|| self.user_presets.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.options.clone()))
+            .or_else(|| self.user_preset_index(name).map(|i| self.user_presets[i].options.clone()))
     }
 
     /// The options for new files: the chosen preset with the metadata switches applied.
@@ -180,7 +185,7 @@ impl Settings {
                 options: builtin.options,
             });
         }
-        self.user_presets.iter().find(|p| p.name.eq_ignore_ascii_case(name)).cloned()
+        self.user_preset_index(name).map(|i| self.user_presets[i].clone())
     }
 
     /// Adds a user preset from exported JSON. Its options are validated like API options;
@@ -196,7 +201,7 @@ impl Settings {
         if crate::presets::find(&name).is_some() {
             return Err(format!("'{name}' is a built-in preset; rename the imported one"));
         }
-        match self.user_presets.iter().position(|p| p.name.eq_ignore_ascii_case(&name)) {
+        match self.user_preset_index(&name) {
             Some(_) if !replace => Err(format!("a preset named '{name}' exists; use --replace to overwrite it")),
             Some(index) => {
                 self.user_presets[index] = UserPreset { name: name.clone(), ..preset };

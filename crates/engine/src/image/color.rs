@@ -4,8 +4,10 @@
 use image::DynamicImage;
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
-/// True when the profile describes sRGB (its primaries match), so dropping it changes nothing.
-pub(crate) fn is_srgb(icc: &[u8]) -> bool {
+/// True for an RGB profile whose primaries are not sRGB's (Display P3, Adobe RGB): dropping
+/// it would shift colours. Grey and CMYK profiles are not (the decoder has already turned CMYK
+/// into RGB, and grey images have no gamut to lose); an unreadable profile is not either.
+pub(crate) fn is_wide_gamut(icc: &[u8]) -> bool {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else {
         return false;
     };
@@ -16,15 +18,9 @@ pub(crate) fn is_srgb(icc: &[u8]) -> bool {
     let close = |a: moxcms::Xyzd, b: moxcms::Xyzd| {
         (a.x - b.x).abs() < 0.01 && (a.y - b.y).abs() < 0.01 && (a.z - b.z).abs() < 0.01
     };
-    close(profile.red_colorant, srgb.red_colorant)
+    !(close(profile.red_colorant, srgb.red_colorant)
         && close(profile.green_colorant, srgb.green_colorant)
-        && close(profile.blue_colorant, srgb.blue_colorant)
-}
-
-/// Whether the profile applies to RGB pixels (grey and CMYK profiles do not: the decoder has
-/// already turned CMYK into RGB, and grey images have no gamut to lose).
-pub(crate) fn is_rgb_profile(icc: &[u8]) -> bool {
-    ColorProfile::new_from_slice(icc).is_ok_and(|p| p.color_space == DataColorSpace::Rgb)
+        && close(profile.blue_colorant, srgb.blue_colorant))
 }
 
 /// Converts RGB(A) pixels from the given profile to sRGB. 16-bit and float images are

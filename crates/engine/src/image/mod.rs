@@ -309,7 +309,7 @@ impl Job<'_> {
                 self.actions.push(format!("kept ICC profile ({} bytes)", icc.len()));
                 true
             }
-            Some(icc) if color::is_rgb_profile(icc) && !color::is_srgb(icc) => {
+            Some(icc) if color::is_wide_gamut(icc) => {
                 self.actions.push("kept the non-sRGB ICC profile (lossless mode cannot convert colours)".into());
                 true
             }
@@ -351,7 +351,7 @@ impl Job<'_> {
         let carries_icc = matches!(self.target, Format::Jpeg | Format::Png);
         let mut icc_out = None;
         if let Some(icc) = &header.icc {
-            let wide_gamut = color::is_rgb_profile(icc) && !color::is_srgb(icc);
+            let wide_gamut = color::is_wide_gamut(icc);
             if self.options.keep_icc && carries_icc {
                 icc_out = Some(icc.as_slice());
             } else if wide_gamut && !(self.target == Format::Png && self.options.lossless) {
