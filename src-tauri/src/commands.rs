@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use compressor_engine::{Options, Report};
 use compressor_pipeline::queue::{ItemId, ItemStatus, ItemUpdate, QueuedItem};
-use compressor_pipeline::settings::Settings;
+use compressor_pipeline::settings::{Settings, WatchRuleSetting};
+use compressor_pipeline::watching::{self, Activity, WatchOverview};
 use compressor_pipeline::{discover, presets, Job};
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -71,7 +72,8 @@ pub fn load_settings(state: State<'_, AppState>) -> Settings {
     settings_of(&state)
 }
 
-/// Validates and persists settings; they apply to files added afterwards.
+/// Validates and persists settings; they apply to files added afterwards. Watch rules are
+/// changed only by the watch commands (a settings screen opened earlier must not undo them).
 #[tauri::command]
 #[specta::specta]
 pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), String> {
@@ -84,11 +86,100 @@ pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(
     if !known {
         return Err(format!("no preset named '{}'", settings.preset));
     }
+    let mut settings = settings;
+    settings.watch_rules = settings_of(&state).watch_rules;
+    commit(&state, settings)
+}
+
+/// Writes settings, makes them current and brings the watchers in line with them.
+fn commit(state: &AppState, settings: Settings) -> Result<(), String> {
     settings.save(&state.settings_path).map_err(|e| e.to_string())?;
+    if let Ok(mut watchers) = state.watchers.lock() {
+        watchers.apply(&settings);
+    }
     if let Ok(mut current) = state.settings.lock() {
         *current = settings;
     }
     Ok(())
+}
+
+/// A live line of the watch activity log.
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct WatchActivity {
+    pub activity: Activity,
+}
+
+/// The watch rules with their state and counts, and the activity log.
+#[tauri::command]
+#[specta::specta]
+pub fn watch_overview(state: State<'_, AppState>) -> WatchOverview {
+    state.watchers.lock().map(|w| w.overview()).unwrap_or_else(|_| WatchOverview { rules: vec![], log: vec![] })
+}
+
+/// The folder chooser of the Watch folders screen.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_watch_folder<R: Runtime>(app: AppHandle<R>) -> Option<String> {
+    let picked = app.dialog().file().set_title("Choose a folder to watch").blocking_pick_folder()?;
+    picked.into_path().ok().map(|p| p.display().to_string())
+}
+
+/// Checks a rule as it will be saved (a paused rule may point at a folder that is gone).
+fn check_rule(settings: &Settings, rule: &WatchRuleSetting) -> Result<(), String> {
+    if !rule.paused {
+        watching::rule_from_setting(settings, rule)?;
+    } else {
+        rule.output.policy()?;
+    }
+    watching::validate_unique(settings)
+}
+
+/// Adds a watch rule and starts it (unless it is paused).
+#[tauri::command]
+#[specta::specta]
+pub fn add_watch_rule(state: State<'_, AppState>, rule: WatchRuleSetting) -> Result<WatchOverview, String> {
+    let mut settings = settings_of(&state);
+    if rule.folder.trim().is_empty() {
+        return Err("choose a folder to watch".into());
+    }
+    settings.watch_rules.push(rule.clone());
+    check_rule(&settings, &rule)?;
+    commit(&state, settings)?;
+    Ok(watch_overview(state))
+}
+
+/// Replaces the rule for `folder` (pause, resume, another preset or sink).
+#[tauri::command]
+#[specta::specta]
+pub fn update_watch_rule(
+    state: State<'_, AppState>,
+    folder: String,
+    rule: WatchRuleSetting,
+) -> Result<WatchOverview, String> {
+    let mut settings = settings_of(&state);
+    let slot = settings
+        .watch_rules
+        .iter_mut()
+        .find(|r| r.folder == folder)
+        .ok_or_else(|| format!("{folder} is not watched"))?;
+    *slot = rule.clone();
+    check_rule(&settings, &rule)?;
+    commit(&state, settings)?;
+    Ok(watch_overview(state))
+}
+
+/// Stops watching `folder` and forgets the rule (files already compressed stay).
+#[tauri::command]
+#[specta::specta]
+pub fn remove_watch_rule(state: State<'_, AppState>, folder: String) -> Result<WatchOverview, String> {
+    let mut settings = settings_of(&state);
+    let before = settings.watch_rules.len();
+    settings.watch_rules.retain(|r| r.folder != folder);
+    if settings.watch_rules.len() == before {
+        return Err(format!("{folder} is not watched"));
+    }
+    commit(&state, settings)?;
+    Ok(watch_overview(state))
 }
 
 /// Queues files and folders (walked recursively) with the current settings.

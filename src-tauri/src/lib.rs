@@ -8,10 +8,11 @@ pub mod state;
 use std::time::Duration;
 
 use compressor_pipeline::queue::Queue;
+use compressor_pipeline::watching::WatchService;
 use tauri::Manager;
 use tauri_specta::{Builder, Event};
 
-pub use commands::FilesUpdated;
+pub use commands::{FilesUpdated, WatchActivity};
 pub use state::AppState;
 
 /// Where the generated TypeScript bindings live, relative to the repository root.
@@ -36,8 +37,13 @@ macro_rules! specta_builder {
                 $crate::commands::retry,
                 $crate::commands::preview::<$runtime>,
                 $crate::commands::ui_ready::<$runtime>,
+                $crate::commands::watch_overview,
+                $crate::commands::pick_watch_folder::<$runtime>,
+                $crate::commands::add_watch_rule,
+                $crate::commands::update_watch_rule,
+                $crate::commands::remove_watch_rule,
             ])
-            .events($crate::__private::collect_events![$crate::commands::FilesUpdated])
+            .events($crate::__private::collect_events![$crate::commands::FilesUpdated, $crate::commands::WatchActivity])
             // File sizes are u64; they stay far below 2^53.
             .dangerously_cast_bigints_to_number()
     };
@@ -65,6 +71,11 @@ pub fn setup<R: tauri::Runtime>(
     builder.mount_events(app);
     let handle = app.handle().clone();
     let settings = compressor_pipeline::settings::Settings::load(&settings_path)?;
+    let watch_handle = app.handle().clone();
+    let mut watchers = WatchService::new(compressor_engine::Engine::default(), move |activity| {
+        let _ = WatchActivity { activity: activity.clone() }.emit(&watch_handle);
+    });
+    watchers.apply(&settings);
     let queue = Queue::start(
         compressor_engine::Engine::default(),
         settings.jobs as usize,
@@ -74,7 +85,7 @@ pub fn setup<R: tauri::Runtime>(
             let _ = FilesUpdated { updates }.emit(&handle);
         },
     );
-    app.manage(AppState::new(queue, settings_path, settings, started));
+    app.manage(AppState::new(queue, watchers, settings_path, settings, started));
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! What the app keeps while it runs: the job queue and the user's settings.
+//! What the app keeps while it runs: the job queue, the running watch rules and the settings.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -6,18 +6,27 @@ use std::time::Instant;
 
 use compressor_pipeline::queue::Queue;
 use compressor_pipeline::settings::Settings;
+use compressor_pipeline::watching::WatchService;
 
 pub struct AppState {
     pub queue: Queue,
     pub settings_path: PathBuf,
     pub settings: Mutex<Settings>,
+    /// The watch rules of the settings, running.
+    pub watchers: Mutex<WatchService>,
     /// When `run` began, for the start-up time reported by `ui_ready`.
     pub started: Instant,
 }
 
 impl AppState {
-    pub fn new(queue: Queue, settings_path: PathBuf, settings: Settings, started: Instant) -> Self {
-        Self { queue, settings_path, settings: Mutex::new(settings), started }
+    pub fn new(
+        queue: Queue,
+        watchers: WatchService,
+        settings_path: PathBuf,
+        settings: Settings,
+        started: Instant,
+    ) -> Self {
+        Self { queue, settings_path, settings: Mutex::new(settings), watchers: Mutex::new(watchers), started }
     }
 }
 

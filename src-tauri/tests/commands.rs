@@ -179,3 +179,66 @@ fn user_presets_are_validated_and_listed_after_the_builtins() {
     settings["user_presets"][0]["options"]["image"]["qualty"] = json!(80);
     assert!(invoke(&app, "save_settings", json!({ "settings": settings })).is_err(), "unknown fields refused");
 }
+
+#[test]
+fn watch_rules_are_added_paused_and_removed_with_live_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
+    let settings_path = dir.path().join("config/settings.json");
+    let app = start(settings_path.clone());
+    let activity = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let sink = Arc::clone(&activity);
+    app._app.listen_any("watch-activity", move |event| {
+        let payload: Value = serde_json::from_str(event.payload()).unwrap();
+        sink.lock().unwrap().push(payload["activity"].clone());
+    });
+    let (inbox, out) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir_all(&inbox).unwrap();
+    let rule = json!({ "folder": inbox, "preset": "balanced",
+        "output": { "mode": "folder", "suffix": "-min", "folder": out }, "depth": 8,
+        "include": [], "exclude": [], "paused": false });
+
+    // Bad rules are refused with the reason.
+    let missing = json!({ "folder": dir.path().join("nowhere"), "preset": "balanced" });
+    let err = invoke(&app, "add_watch_rule", json!({ "rule": missing })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("nowhere"), "{err}");
+    let unknown = json!({ "folder": inbox, "preset": "no-such-preset" });
+    let err = invoke(&app, "add_watch_rule", json!({ "rule": unknown })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("no-such-preset"), "{err}");
+
+    let overview = invoke(&app, "add_watch_rule", json!({ "rule": rule })).unwrap();
+    assert_eq!(overview["rules"][0]["state"], "watching", "{overview}");
+    let err = invoke(&app, "add_watch_rule", json!({ "rule": rule })).unwrap_err();
+    assert!(err.as_str().unwrap().contains("already watched"), "{err}");
+    // Kept in the settings file the CLI reads.
+    let saved: Value = serde_json::from_slice(&std::fs::read(&settings_path).unwrap()).unwrap();
+    assert_eq!(saved["watch_rules"][0]["folder"], inbox.display().to_string());
+
+    std::fs::copy(fixture("photo.jpg"), inbox.join("dropped.jpg")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !activity.lock().unwrap().iter().any(|a| a["kind"] == "compressed") {
+        assert!(Instant::now() < deadline, "no activity: {:?}", activity.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let line = activity.lock().unwrap().iter().find(|a| a["kind"] == "compressed").cloned().unwrap();
+    assert!(line["file"].as_str().unwrap().ends_with("dropped.jpg"), "{line}");
+    assert!(line["after"].as_u64() < line["before"].as_u64());
+    image::open(out.join("dropped.jpg")).expect("the output decodes");
+    let overview = invoke(&app, "watch_overview", json!({})).unwrap();
+    assert_eq!(overview["rules"][0]["counts"]["compressed"], 1, "{overview}");
+
+    // Saving other settings keeps the rules.
+    let mut settings = invoke(&app, "load_settings", json!({})).unwrap();
+    settings["watch_rules"] = json!([]);
+    invoke(&app, "save_settings", json!({ "settings": settings })).unwrap();
+    assert_eq!(invoke(&app, "watch_overview", json!({})).unwrap()["rules"].as_array().unwrap().len(), 1);
+
+    let mut paused = rule.clone();
+    paused["paused"] = json!(true);
+    let overview = invoke(&app, "update_watch_rule", json!({ "folder": inbox, "rule": paused })).unwrap();
+    assert_eq!(overview["rules"][0]["state"], "paused");
+    let overview = invoke(&app, "remove_watch_rule", json!({ "folder": inbox })).unwrap();
+    assert!(overview["rules"].as_array().unwrap().is_empty());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&settings_path).unwrap()).unwrap();
+    assert!(saved["watch_rules"].as_array().unwrap().is_empty());
+}

@@ -11,7 +11,10 @@ export const commands = {
 	/**  Built-in presets, then the user's. */
 	listPresets: () => __TAURI_INVOKE<PresetInfo_Serialize[]>("list_presets"),
 	loadSettings: () => __TAURI_INVOKE<Settings_Serialize>("load_settings"),
-	/**  Validates and persists settings; they apply to files added afterwards. */
+	/**
+	 *  Validates and persists settings; they apply to files added afterwards. Watch rules are
+	 *  changed only by the watch commands (a settings screen opened earlier must not undo them).
+	 */
 	saveSettings: (settings: Settings_Deserialize) => typedError<null, string>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  Queues files and folders (walked recursively) with the current settings. */
 	addPaths: (paths: string[]) => typedError<AddResult, string>(__TAURI_INVOKE("add_paths", { paths })),
@@ -34,14 +37,36 @@ export const commands = {
 	 *  `COMPRESSOR_EXIT_WHEN_READY` set the app then quits (scripts/bench-app.sh measures this).
 	 */
 	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
+	/**  The watch rules with their state and counts, and the activity log. */
+	watchOverview: () => __TAURI_INVOKE<WatchOverview_Serialize>("watch_overview"),
+	/**  The folder chooser of the Watch folders screen. */
+	pickWatchFolder: () => __TAURI_INVOKE<string | null>("pick_watch_folder"),
+	/**  Adds a watch rule and starts it (unless it is paused). */
+	addWatchRule: (rule: WatchRuleSetting_Deserialize) => typedError<WatchOverview_Serialize, string>(__TAURI_INVOKE("add_watch_rule", { rule })),
+	/**  Replaces the rule for `folder` (pause, resume, another preset or sink). */
+	updateWatchRule: (folder: string, rule: WatchRuleSetting_Deserialize) => typedError<WatchOverview_Serialize, string>(__TAURI_INVOKE("update_watch_rule", { folder, rule })),
+	/**  Stops watching `folder` and forgets the rule (files already compressed stay). */
+	removeWatchRule: (folder: string) => typedError<WatchOverview_Serialize, string>(__TAURI_INVOKE("remove_watch_rule", { folder })),
 };
 
 /** Events */
 export const events = {
 	filesUpdated: makeEvent<FilesUpdated_Serialize, FilesUpdated_Deserialize>("files-updated"),
+	watchActivity: makeEvent<WatchActivity, WatchActivity>("watch-activity"),
 };
 
 /* Types */
+/**  One line of the activity log. */
+export type Activity = {
+	/**  The rule's folder, as written in the settings. */
+	folder: string,
+	/**  Milliseconds since the Unix epoch. */
+	at: number,
+} & ActivityKind;
+
+/**  What happened, for the activity log. */
+export type ActivityKind = { kind: "compressed"; file: string; output: string; before: number; after: number } | { kind: "skipped"; file: string; reason: string } | { kind: "failed"; file: string; message: string } | { kind: "notice"; message: string };
+
 /**  Files that were queued, and paths that could not be read. */
 export type AddResult = {
 	items: QueuedItem[],
@@ -296,6 +321,35 @@ export type Resize_Serialize = {
 	upscale?: boolean,
 };
 
+/**  Counts since the app started. */
+export type RuleCounts = {
+	compressed: number,
+	skipped: number,
+	failed: number,
+	bytes_before: number,
+	bytes_after: number,
+};
+
+/**  Whether a rule is running. */
+export type RuleState = { state: "watching" } | { state: "paused" } | 
+/**  It could not start (the folder is missing, the preset was deleted…). */
+{ state: "error"; message: string };
+
+/**  A rule as the Watch folders screen shows it. */
+export type RuleStatus = RuleStatus_Serialize | RuleStatus_Deserialize;
+
+/**  A rule as the Watch folders screen shows it. */
+export type RuleStatus_Deserialize = {
+	rule: WatchRuleSetting_Deserialize,
+	counts: RuleCounts,
+} & RuleState;
+
+/**  A rule as the Watch folders screen shows it. */
+export type RuleStatus_Serialize = {
+	rule: WatchRuleSetting_Serialize,
+	counts: RuleCounts,
+} & RuleState;
+
 export type Settings = Settings_Serialize | Settings_Deserialize;
 
 export type Settings_Deserialize = {
@@ -348,6 +402,28 @@ export type UserPreset_Serialize = {
 	name: string,
 	description: string,
 	options: Options_Serialize,
+};
+
+/**  A live line of the watch activity log. */
+export type WatchActivity = {
+	activity: Activity,
+};
+
+/**  Everything the screen needs at once. */
+export type WatchOverview = WatchOverview_Serialize | WatchOverview_Deserialize;
+
+/**  Everything the screen needs at once. */
+export type WatchOverview_Deserialize = {
+	rules: RuleStatus_Deserialize[],
+	/**  Oldest first. */
+	log: Activity[],
+};
+
+/**  Everything the screen needs at once. */
+export type WatchOverview_Serialize = {
+	rules: RuleStatus_Serialize[],
+	/**  Oldest first. */
+	log: Activity[],
 };
 
 /**  A watched folder as kept in the settings: what to compress there and where results go. */

@@ -10,7 +10,7 @@ use clap::Args;
 use compressor_engine::Engine;
 use compressor_pipeline::settings::{default_path, Settings};
 use compressor_pipeline::watch::{FolderWatcher, WatchEvent, WatchRule};
-use compressor_pipeline::Job;
+use compressor_pipeline::watching::{default_index, rule_from_setting};
 
 use crate::compress::{report_error, report_outcome, JobArgs};
 
@@ -24,6 +24,9 @@ pub struct WatchArgs {
     rules: bool,
     #[command(flatten)]
     job: JobArgs,
+    /// Files compressed at once when several finish together [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
     /// Only the folder itself, not its sub-folders.
     #[arg(long)]
     no_recursive: bool,
@@ -47,16 +50,6 @@ pub struct WatchArgs {
     index: Option<PathBuf>,
 }
 
-/// One index per watched folder, named after its absolute path, in `$XDG_STATE_HOME`.
-fn default_index(folder: &std::path::Path) -> PathBuf {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    let key = compressor_engine::report::sha256_hex(folder.display().to_string().as_bytes());
-    state.join("compressor/watch").join(format!("{}.json", &key[..16]))
-}
-
 /// The rules to watch: the one on the command line, or those in the settings.
 fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     let settle = Duration::from_millis(args.settle_ms);
@@ -72,7 +65,7 @@ fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     if !args.rules {
         let folder = args.folder.clone().unwrap_or_default();
         let folder = std::fs::canonicalize(&folder).with_context(|| format!("cannot watch {}", folder.display()))?;
-        let mut rule = WatchRule::new(folder.clone(), args.job.job(1)?, default_index(&folder));
+        let mut rule = WatchRule::new(folder.clone(), args.job.job(args.jobs.unwrap_or(0))?, default_index(&folder));
         rule.max_depth = args.depth;
         rule.include = args.include.clone();
         rule.exclude = args.exclude.clone();
@@ -82,18 +75,14 @@ fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     let settings = Settings::load(&path)?;
     let mut rules = Vec::new();
     for setting in settings.watch_rules.iter().filter(|r| !r.paused) {
-        let folder =
-            std::fs::canonicalize(&setting.folder).with_context(|| format!("cannot watch {}", setting.folder))?;
-        let options = settings
-            .find_preset(&setting.preset)
-            .ok_or_else(|| anyhow::anyhow!("{}: no preset named '{}'", setting.folder, setting.preset))?;
-        let policy = setting.output.policy().map_err(|e| anyhow::anyhow!("{}: {e}", setting.folder))?;
-        let job = Job { options, policy, keep_dates: settings.keep_dates, jobs: 1 };
-        let mut rule = WatchRule::new(folder.clone(), job, default_index(&folder));
-        rule.max_depth = setting.depth as usize;
-        rule.include = setting.include.clone();
-        rule.exclude = setting.exclude.clone();
-        rules.push(finish(rule, None));
+        let mut rule = rule_from_setting(&settings, setting).map_err(|e| anyhow::anyhow!("{}: {e}", setting.folder))?;
+        let depth_limited = rule.recursive;
+        if let Some(jobs) = args.jobs {
+            rule.job.jobs = jobs;
+        }
+        rule = finish(rule, None);
+        rule.recursive &= depth_limited;
+        rules.push(rule);
     }
     if rules.is_empty() {
         anyhow::bail!("no watch rules in {} (add `watch_rules` there, or from the app)", path.display());

@@ -41,7 +41,12 @@ impl Watch {
     /// Runs `compressor watch --json --settle-ms 300 ARGS...` and waits until it reports
     /// `folders` folders watched.
     fn spawn(args: &[std::ffi::OsString], home: &Path, folders: usize) -> Watch {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_compressor"))
+        Watch::spawn_with(Command::new(env!("CARGO_BIN_EXE_compressor")), args, home, folders)
+    }
+
+    /// Like `spawn`, with `program` (the binary, or a wrapper that runs it) as the command.
+    fn spawn_with(mut program: Command, args: &[std::ffi::OsString], home: &Path, folders: usize) -> Watch {
+        let mut child = program
             .args(["watch", "--json", "--settle-ms", "300"])
             .args(args)
             .env("XDG_DATA_HOME", home.join("data"))
@@ -319,5 +324,78 @@ fn rules_from_the_shared_settings_are_all_watched() {
     assert_valid_outputs(&reports);
     assert_eq!(names(&out), ["a.jpg"]);
     assert_eq!(names(&scans), ["b.jpg", "b.web.webp"], "the web preset converts to WebP beside the scan");
+    watch.stop();
+}
+
+/// As an unprivileged user: root reads and writes whatever the permissions say, so as root
+/// the watcher runs (from a copy outside root's home) in a user namespace as `nobody`.
+fn unprivileged_watch(args: &[std::ffi::OsString], home: &Path) -> (Watch, Option<tempfile::TempDir>) {
+    use std::os::unix::fs::PermissionsExt;
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false);
+    if !is_root {
+        return (Watch::spawn(args, home, 1), None);
+    }
+    let copy = tempfile::tempdir().unwrap();
+    fs::set_permissions(copy.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = copy.path().join("compressor");
+    fs::copy(env!("CARGO_BIN_EXE_compressor"), &binary).unwrap();
+    let mut unshare = Command::new("unshare");
+    unshare.arg("--user").arg(&binary);
+    (Watch::spawn_with(unshare, args, home, 1), Some(copy))
+}
+
+#[test]
+fn unreadable_files_and_unwritable_folders_are_reported_and_the_rest_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    mode(home.path(), 0o777);
+    let (inbox, out) = (home.path().join("in"), home.path().join("out"));
+    for dir in [&inbox, &out] {
+        fs::create_dir_all(dir).unwrap();
+        mode(dir, 0o777);
+    }
+    let args: Vec<std::ffi::OsString> = vec![
+        inbox.clone().into(),
+        "--index".into(),
+        home.path().join("index.json").into(),
+        "--out".into(),
+        out.clone().into(),
+    ];
+    let (watch, _copy) = unprivileged_watch(&args, home.path());
+
+    // An unreadable file fails with the reason; a readable one beside it is compressed.
+    let locked = inbox.join("locked.jpg");
+    fs::copy(photo("Kite.jpg"), &locked).unwrap();
+    mode(&locked, 0o000);
+    fs::copy(photo("Kite.jpg"), inbox.join("open.jpg")).unwrap();
+    mode(&inbox.join("open.jpg"), 0o644);
+    let reports = watch.reports(2, Duration::from_secs(1));
+    let failed: Vec<_> = reports.iter().filter(|r| r["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{reports:#?}");
+    assert_eq!(failed[0]["path"], locked.display().to_string());
+    assert!(failed[0]["error"].as_str().unwrap().contains("Permission denied"), "{reports:#?}");
+    assert!(out.join("open.jpg").exists() && !out.join("locked.jpg").exists());
+
+    // Once readable, it is taken.
+    mode(&locked, 0o644);
+    let reports = watch.reports(1, Duration::from_secs(1));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_valid_outputs(&reports);
+
+    // An output folder that cannot be written: a clear error, and the original untouched.
+    mode(&out, 0o555);
+    let third = inbox.join("third.jpg");
+    fs::copy(photo("Kite.jpg"), &third).unwrap();
+    mode(&third, 0o644);
+    let before = sha256_file(&third);
+    let reports = watch.reports(1, Duration::from_secs(1));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0]["status"], "failed", "{reports:#?}");
+    assert!(reports[0]["error"].as_str().unwrap().contains("Permission denied"), "{reports:#?}");
+    assert_eq!(sha256_file(&third), before);
+    assert!(!out.join("third.jpg").exists());
+    assert!(names(&out).iter().all(|n| !n.starts_with('.')), "no temporary file left: {:?}", names(&out));
+    mode(&out, 0o777);
     watch.stop();
 }

@@ -7,6 +7,7 @@ pub mod queue;
 pub mod settings;
 pub mod sink;
 pub mod watch;
+pub mod watching;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -106,6 +106,11 @@ impl FolderWatcher {
     ) -> Result<FolderWatcher, String> {
         let index = Index::load(&rule.index_path)?;
         let filter = Filter::new(&rule)?;
+        // Files that finish together (a burst) are compressed in parallel, `job.jobs` at once.
+        let pool = match rule.job.jobs {
+            1 => None,
+            jobs => Some(rayon::ThreadPoolBuilder::new().num_threads(jobs).build().map_err(|e| e.to_string())?),
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -118,6 +123,7 @@ impl FolderWatcher {
                 reports_closes: false,
                 reservations: Reservations::default(),
                 filter,
+                pool,
             };
             state.run(&flag);
         });
@@ -222,6 +228,8 @@ struct WatchLoop {
     /// Output names given out so far: two inputs never write one output.
     reservations: Reservations,
     filter: Filter,
+    /// `None` for one file at a time.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl WatchLoop {
@@ -367,46 +375,76 @@ impl WatchLoop {
             !finished
         });
         ready.sort();
-        for (path, stamp) in ready {
-            self.handle(path, stamp);
+        if !ready.is_empty() {
+            self.handle(ready);
         }
     }
 
-    fn handle(&mut self, path: PathBuf, stamp: (u64, u128)) {
+    /// What to do with a finished file: `Some` when it should be compressed.
+    fn triage(&mut self, path: PathBuf, stamp: (u64, u128)) -> Option<(PathBuf, (u64, u128))> {
         if self.index.inputs.get(&path) == Some(&stamp) {
-            return; // handled before, unchanged since
+            return None; // handled before, unchanged since
         }
-        let Ok(bytes) = std::fs::read(&path) else { return };
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(err) => {
+                // Not remembered: once the permissions are fixed (an attribute change, which
+                // is an event), the file is taken again.
+                let error = FileError::new(&path, format!("cannot read: {err}"));
+                (self.on_event)(WatchEvent::Failed { error });
+                return None;
+            }
+        };
         let is_image = compressor_engine::detect(&bytes).is_some() || crate::discover::has_image_extension(&path);
         let ours = self.index.outputs.contains(&compressor_engine::report::sha256_hex(&bytes));
-        drop(bytes);
         if !is_image || ours {
             self.index.inputs.insert(path, stamp);
+            return None;
+        }
+        Some((path, stamp))
+    }
+
+    /// Compresses finished files on the rule's worker pool, then records and reports them.
+    fn handle(&mut self, ready: Vec<(PathBuf, (u64, u128))>) {
+        use rayon::prelude::*;
+        let work: Vec<_> = ready.into_iter().filter_map(|(path, stamp)| self.triage(path, stamp)).collect();
+        if work.is_empty() {
             return;
         }
-        let source = Source { path: path.clone(), root: Some(self.rule.folder.clone()) };
-        self.reservations.reserve_own_names(std::slice::from_ref(&source), &self.rule.job.policy);
-        let result = process(&self.engine, &source, &self.rule.job, &self.reservations);
-        match &result {
-            Ok(outcome) => {
-                if outcome.destination.is_some() {
-                    self.index.outputs.insert(outcome.report.output.hashes.sha256.clone());
+        let sources: Vec<Source> =
+            work.iter().map(|(path, _)| Source { path: path.clone(), root: Some(self.rule.folder.clone()) }).collect();
+        self.reservations.reserve_own_names(&sources, &self.rule.job.policy);
+        let (engine, job, reservations) = (&self.engine, &self.rule.job, &self.reservations);
+        let compress = || -> Vec<_> {
+            sources.par_iter().with_max_len(1).map(|source| process(engine, source, job, reservations)).collect()
+        };
+        let results = match &self.pool {
+            Some(pool) => pool.install(compress),
+            None => sources.iter().map(|source| process(engine, source, job, reservations)).collect(),
+        };
+        for ((path, stamp), result) in work.into_iter().zip(results) {
+            match &result {
+                Ok(outcome) => {
+                    if outcome.destination.is_some() {
+                        self.index.outputs.insert(outcome.report.output.hashes.sha256.clone());
+                    }
+                    // In place, the file now at `path` is the output: remember its stamp, not the old one.
+                    let stamp_after = self::stamp(&path).unwrap_or(stamp);
+                    self.index.inputs.insert(path, stamp_after);
                 }
-                // In place, the file now at `path` is the output: remember its stamp, not the old one.
-                let stamp_after = self::stamp(&path).unwrap_or(stamp);
-                self.index.inputs.insert(path, stamp_after);
+                Err(_) => {
+                    // A damaged file is not retried until it changes.
+                    self.index.inputs.insert(path, stamp);
+                }
             }
-            Err(_) => {
-                // A damaged file is not retried until it changes.
-                self.index.inputs.insert(path, stamp);
-            }
+            (self.on_event)(match result {
+                Ok(outcome) => WatchEvent::Compressed { outcome: Box::new(outcome) },
+                Err(error) => WatchEvent::Failed { error },
+            });
         }
         if let Err(err) = self.index.save() {
             self.notice(format!("cannot save the watch index: {err}"));
         }
-        (self.on_event)(match result {
-            Ok(outcome) => WatchEvent::Compressed { outcome: Box::new(outcome) },
-            Err(error) => WatchEvent::Failed { error },
-        });
     }
 }
