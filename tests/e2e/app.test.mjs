@@ -122,6 +122,8 @@ before(async () => {
   fs.copyFileSync(path.join(repo, "tests/fixtures/truncated.jpg"), path.join(photos, "broken.jpg"));
 
   process.env.COMPRESSOR_CONFIG_DIR = path.join(work, "config");
+  // The watch index (what a watched folder has had done) goes here, not in the user's home.
+  process.env.XDG_STATE_HOME = path.join(work, "state");
   driver = spawn("tauri-driver", ["--port", "4444", "--native-port", "4445"], { stdio: ["ignore", "inherit", "inherit"] });
   await waitForPort(4444, 20_000);
   browser = await remote({
@@ -238,4 +240,60 @@ test("a user preset made in settings is saved and offered in the preset menu", a
   const preset = saved.user_presets.find((p) => p.name === "Newsletter");
   assert.deepEqual(preset.options.image.format, "webp");
   assert.deepEqual(preset.options.image.resize, { width: 1200, mode: "auto" });
+});
+
+test("a watched folder compresses what lands in it; pause, resume and remove", async () => {
+  // Leave the settings dialog the previous test opened.
+  const settingsDialog = await browser.$('[data-testid="settings-dialog"]');
+  if (await settingsDialog.isDisplayed()) await browser.$('[data-testid="cancel-settings"]').click();
+  const inbox = path.join(work, "inbox");
+  const results = path.join(work, "watched-results");
+  fs.mkdirSync(inbox, { recursive: true });
+  fs.mkdirSync(results, { recursive: true });
+
+  await browser.$('[data-testid="view-watch"]').click();
+  await browser.$('[data-testid="watch-view"]').waitForDisplayed({ timeout: 5_000 });
+  await browser.$('[data-testid="watch-folder-input"]').setValue(inbox);
+  await browser.$('[data-testid="watch-output-mode"]').selectByAttribute("value", "folder");
+  await browser.$('[data-testid="watch-output-folder"]').setValue(results);
+  await browser.$('[data-testid="watch-add"]').click();
+  const rule = await browser.$(`[data-testid="watch-rule"][data-folder="${inbox}"]`);
+  await rule.waitForExist({ timeout: 10_000 });
+  await browser.waitUntil(async () => /watching/i.test(await text(await rule.$('[data-testid="watch-state"]'))),
+    { timeout: 10_000, timeoutMsg: "the rule is not watching" });
+
+  // A photo copied in is compressed once, into the output folder, and the log says so.
+  fs.copyFileSync(path.join(media, "jpeg", "Kite.jpg"), path.join(inbox, "Kite.jpg"));
+  const compressedLine = async (name) => {
+    for (const line of await browser.$$('[data-testid="watch-log-entry"][data-kind="compressed"]')) {
+      if ((await text(line)).includes(name)) return true;
+    }
+    return false;
+  };
+  await browser.waitUntil(() => compressedLine("Kite.jpg"), { timeout: 60_000, timeoutMsg: "Kite.jpg not logged" });
+  const output = path.join(results, "Kite.jpg");
+  assert.ok(fs.existsSync(output), "the output is in the chosen folder");
+  assert.ok(fs.statSync(output).size < fs.statSync(path.join(inbox, "Kite.jpg")).size);
+  assert.match(await text(await rule.$('[data-testid="watch-counts"]')), /1 compressed/);
+  await screenshot("05-watch.png");
+
+  // Paused: nothing happens; resumed: it catches up.
+  await rule.$('[data-testid="watch-toggle"]').click();
+  await browser.waitUntil(async () => /paused/i.test(await text(await rule.$('[data-testid="watch-state"]'))),
+    { timeout: 10_000, timeoutMsg: "not paused" });
+  fs.copyFileSync(path.join(media, "jpeg", "FallenLeaf.jpg"), path.join(inbox, "FallenLeaf.jpg"));
+  await sleep(2_000);
+  assert.ok(!fs.existsSync(path.join(results, "FallenLeaf.jpg")), "nothing is done while paused");
+  await rule.$('[data-testid="watch-toggle"]').click();
+  await browser.waitUntil(() => compressedLine("FallenLeaf.jpg"), { timeout: 60_000, timeoutMsg: "no catch-up" });
+  assert.match(await text(await rule.$('[data-testid="watch-counts"]')), /2 compressed/);
+  assert.deepEqual(fs.readdirSync(results).sort(), ["FallenLeaf.jpg", "Kite.jpg"], "one output per input");
+
+  // The rule is in the settings file the CLI's `watch --rules` reads; removing it stops it.
+  const saved = () => JSON.parse(fs.readFileSync(path.join(work, "config", "settings.json"), "utf8"));
+  assert.equal(saved().watch_rules[0].folder, inbox);
+  await rule.$('[data-testid="watch-remove"]').click();
+  await browser.$('[data-testid="watch-empty"]').waitForDisplayed({ timeout: 10_000 });
+  assert.deepEqual(saved().watch_rules, []);
+  await browser.$('[data-testid="view-files"]').click();
 });

@@ -1,23 +1,30 @@
-// Wiring: builds the views, loads presets and settings, listens to queue events and drops,
-// and turns clicks into commands. Event batches are applied once per animation frame.
+// Wiring: builds the views (Files and Watch folders), loads presets and settings, listens to
+// queue and watch events and drops, and turns clicks into commands. Event batches are applied
+// once per animation frame.
 
 import { type AddResult, commands, events, type ItemUpdate_Serialize, type PresetInfo_Serialize, type Settings_Serialize } from "./bindings";
 import { CompareDialog } from "./compare";
 import { h } from "./dom";
 import { DropZone, listenForDrops } from "./dropzone";
-import { Header } from "./header";
+import { Header, panelId, tabId, type View } from "./header";
 import { announce, errorText, NoticeBar } from "./notice";
 import type { RowAction } from "./row";
 import { SettingsDialog } from "./settings-dialog";
 import { Store } from "./store";
 import { Table } from "./table";
 import { Toolbar } from "./toolbar";
+import { WatchView } from "./watch-view";
 
 export interface App {
   readonly store: Store;
   readonly table: Table;
   readonly compare: CompareDialog;
   readonly settingsDialog: SettingsDialog;
+  readonly watch: WatchView;
+  /** The view shown. */
+  readonly view: View;
+  /** Shows the Files or the Watch folders view. */
+  showView(view: View): void;
   /** Resolves once presets and settings are loaded and the listeners are attached. */
   readonly ready: Promise<void>;
   /** Stops listening to events (tests). */
@@ -108,6 +115,7 @@ export function mountApp(root: HTMLElement): App {
     onAddFolder: () => void addFolder(),
     onPreset: (name) => void choosePreset(name),
     onSettings: () => settings && settingsDialog.open(settings, presets),
+    onView: (next) => showView(next),
   });
   const toolbar = new Toolbar({
     onCancelAll: () => void run("Cancelling", () => commands.cancelAll()),
@@ -119,11 +127,15 @@ export function mountApp(root: HTMLElement): App {
   const dropzone = new DropZone({ onAddFiles: () => void addFiles(), onAddFolder: () => void addFolder() });
   const table = new Table(store, { onAction });
   const compare = new CompareDialog(store, (id) => table.focusRow(id));
+  const watch = new WatchView({ notify: (title, lines) => notice.show(title, lines) });
   const settingsDialog = new SettingsDialog({
     onSaved: (saved) => {
       settings = saved;
       header.selectPreset(saved.preset);
+      watch.setCurrentPreset(saved.preset);
       announce("Settings saved");
+      // Rules follow the settings' metadata choices and presets: their state may have changed.
+      if (view === "watch") void watch.refresh();
     },
     onPresetsSaved: async (saved) => {
       settings = saved;
@@ -133,6 +145,8 @@ export function mountApp(root: HTMLElement): App {
         notice.show("The preset list could not be refreshed", [errorText(err)]);
       }
       header.setPresets(presets, saved.preset);
+      watch.setPresets(presets, saved.preset);
+      if (view === "watch") void watch.refresh();
     },
     restoreFocus: () => {
       header.settingsButton.focus();
@@ -140,11 +154,37 @@ export function mountApp(root: HTMLElement): App {
     },
   });
 
+  // ---- the two views, as tab panels ----
+  let view: View = "files";
+  const panel = (which: View, ...children: Node[]) =>
+    h("div", { class: `view view-${which}`, id: panelId(which), role: "tabpanel", "aria-labelledby": tabId(which), "data-testid": `${which}-view-panel` }, ...children);
+  const panels: Record<View, HTMLElement> = {
+    files: panel("files", toolbar.el, dropzone.el, table.el),
+    watch: panel("watch", watch.el),
+  };
+  panels.watch.hidden = true;
+  const showView = (next: View) => {
+    if (next === view) return;
+    view = next;
+    header.setView(next);
+    panels.files.hidden = next !== "files";
+    panels.watch.hidden = next !== "watch";
+    dropzone.setOverlayText(next === "watch" ? "Drop a folder to watch it" : "Drop to add");
+    if (next === "watch") {
+      void watch.show();
+    } else {
+      watch.hide();
+      // The table was not measured while hidden: draw it again.
+      renderedVersion = -1;
+      scheduleRender();
+    }
+  };
+
   table.el.hidden = true;
   root.replaceChildren(
     header.el,
     notice.el,
-    h("main", { class: "content" }, toolbar.el, dropzone.el, table.el),
+    h("main", { class: "content" }, panels.files, panels.watch),
     dropzone.overlay,
     compare.el,
     settingsDialog.el,
@@ -168,6 +208,7 @@ export function mountApp(root: HTMLElement): App {
     }
     settings = next;
     header.selectPreset(name);
+    watch.setCurrentPreset(name);
     announce(`Preset ${name} selected for new files`);
   };
 
@@ -178,10 +219,17 @@ export function mountApp(root: HTMLElement): App {
       scheduleRender();
     });
     unlisteners.push(unlistenUpdates);
-    unlisteners.push(await listenForDrops(dropzone, (paths) => void added("Adding dropped files", () => commands.addPaths(paths))));
+    unlisteners.push(await events.watchActivity.listen((event) => watch.receive(event.payload.activity)));
+    unlisteners.push(await listenForDrops(dropzone, (paths) => {
+      // On the Watch folders screen a dropped folder goes into the form, to be watched.
+      if (view === "watch") watch.fillFolder(paths[0]);
+      else void added("Adding dropped files", () => commands.addPaths(paths));
+    }));
     try {
       [presets, settings] = await Promise.all([commands.listPresets(), commands.loadSettings()]);
       header.setPresets(presets, settings.preset);
+      watch.setPresets(presets, settings.preset);
+      watch.setOutputDefaults(settings.output);
     } catch (err) {
       notice.show("Presets and settings could not be loaded", [errorText(err)]);
       document.body.dataset.ready = "error";
@@ -196,10 +244,16 @@ export function mountApp(root: HTMLElement): App {
     table,
     compare,
     settingsDialog,
+    watch,
+    get view() {
+      return view;
+    },
+    showView,
     ready,
     destroy() {
       for (const unlisten of unlisteners) unlisten();
       if (frame) cancelAnimationFrame(frame);
+      watch.destroy();
       delete document.body.dataset.ready;
     },
   };

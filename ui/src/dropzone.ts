@@ -15,6 +15,7 @@ export class DropZone {
   readonly el: HTMLElement;
   /** Covers the whole window while files are dragged over it. */
   readonly overlay: HTMLElement;
+  private readonly overlayText: HTMLElement;
 
   constructor(handlers: DropZoneHandlers) {
     const files = h("button", { type: "button", class: "primary" }, icon("file"), "Choose files…");
@@ -27,9 +28,15 @@ export class DropZone {
       h("p", { class: "dropzone-hint" }, "JPEG, PNG, GIF, WebP, TIFF and BMP. Folders are searched recursively."),
       h("div", { class: "dropzone-actions" }, files, folder),
     );
+    this.overlayText = h("p", {}, "Drop to add");
     this.overlay = h("div", { class: "drop-overlay", "data-testid": "drop-overlay", "aria-hidden": "true" },
-      h("div", { class: "drop-overlay-inner" }, icon("upload", 48), h("p", {}, "Drop to add")),
+      h("div", { class: "drop-overlay-inner" }, icon("upload", 48), this.overlayText),
     );
+  }
+
+  /** What the highlight says ("Drop to add", or what a drop does on another screen). */
+  setOverlayText(text: string): void {
+    this.overlayText.textContent = text;
   }
 
   setEmpty(empty: boolean): void {

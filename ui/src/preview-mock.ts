@@ -2,10 +2,12 @@
 // Rust backend with mockIPC, "drops" a folder of ~30 files, and plays status updates in all states.
 // Query options: ?compare=1 opens the compare view (&zoom=1 at 100 %), ?settings=1 the settings
 // dialog (&presets=1 scrolls to its presets section), ?empty=1 leaves the list empty, ?drag=1 shows the drop highlight, ?count=N adds N files.
+// ?watch=1 opens the Watch folders screen (three mocked rules, a log, a new line every two seconds;
+// &nowatch=1 starts with no rules, &still=1 without the new lines).
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { AddResult, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, QueuedItem, Report_Serialize, Settings_Serialize } from "./bindings";
+import type { Activity, AddResult, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, QueuedItem, Report_Serialize, RuleCounts, RuleStatus_Serialize, Settings_Serialize, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "./bindings";
 
 const params = new URLSearchParams(location.search);
 
@@ -135,6 +137,90 @@ let settings: Settings_Serialize = {
   ],
 };
 
+// ---- watched folders ----
+
+const INBOX = "/home/alex/Pictures/Inbox";
+const SCREENSHOTS = "/home/alex/Pictures/Screenshots";
+const CAMERA = "/media/alex/CAMERA/DCIM";
+
+let watchRules: WatchRuleSetting_Serialize[] = params.has("nowatch") ? [] : [
+  { folder: INBOX, preset: "balanced", output: { mode: "suffix", suffix: "-min", folder: null }, depth: 8, include: [], exclude: [], paused: false },
+  { folder: SCREENSHOTS, preset: "web", output: { mode: "folder", suffix: "-min", folder: "/home/alex/Pictures/Screenshots (web)" }, depth: 8, include: [], exclude: [], paused: true },
+  { folder: CAMERA, preset: "Blog", output: { mode: "in_place", suffix: "-min", folder: null }, depth: 8, include: [], exclude: [], paused: false },
+];
+const watchCounts = new Map<string, RuleCounts>();
+const watchLog: Activity[] = [];
+const zero = (): RuleCounts => ({ compressed: 0, skipped: 0, failed: 0, bytes_before: 0, bytes_after: 0 });
+
+function record(activity: Activity): void {
+  const c = watchCounts.get(activity.folder) ?? zero();
+  if (activity.kind === "compressed") {
+    c.compressed++;
+    c.bytes_before += activity.before;
+    c.bytes_after += activity.after;
+  } else if (activity.kind === "skipped") c.skipped++;
+  else if (activity.kind === "failed") c.failed++;
+  watchCounts.set(activity.folder, c);
+  watchLog.push(activity);
+  if (watchLog.length > 500) watchLog.shift();
+}
+
+function compressedLine(folder: string, name: string, at: number, before: number, ratio: number): Activity {
+  const dot = name.lastIndexOf(".");
+  return { folder, at, kind: "compressed", file: `${folder}/${name}`, output: `${folder}/${name.slice(0, dot)}-min${name.slice(dot)}`, before, after: Math.round(before * ratio) };
+}
+
+{
+  const start = Date.now() - 9 * 60_000;
+  const lines: Activity[] = [
+    { folder: INBOX, at: start, kind: "notice", message: `watching ${INBOX} (8 levels of sub-folders)` },
+    compressedLine(INBOX, "IMG_5120.jpg", start + 31_000, 4_211_876, 0.39),
+    compressedLine(INBOX, "IMG_5121.jpg", start + 33_000, 3_902_117, 0.41),
+    { folder: INBOX, at: start + 34_500, kind: "skipped", file: `${INBOX}/logo-final.png`, reason: "already optimal: the result was not smaller" },
+    compressedLine(INBOX, "scan-receipt.png", start + 95_000, 2_418_990, 0.27),
+    { folder: INBOX, at: start + 120_000, kind: "failed", file: `${INBOX}/broken-download.jpg`, message: "truncated JPEG: unexpected end of data at byte 524,288" },
+    compressedLine(INBOX, "holiday panorama with a rather long file name (edited).jpg", start + 200_000, 12_870_443, 0.35),
+    { folder: CAMERA, at: start + 210_000, kind: "notice", message: `${CAMERA} is not there any more: is the card still inserted?` },
+    compressedLine(INBOX, "IMG_5122.jpg", start + 400_000, 4_511_200, 0.38),
+  ];
+  if (watchRules.length) for (const line of lines) record(line);
+}
+
+function watchOverview(): WatchOverview_Serialize {
+  const rules: RuleStatus_Serialize[] = watchRules.map((rule) => {
+    const counts = { ...(watchCounts.get(rule.folder) ?? zero()) };
+    if (rule.paused) return { rule, counts, state: "paused" };
+    if (rule.folder === CAMERA) return { rule, counts, state: "error", message: "the folder does not exist (is the card inserted?)" };
+    return { rule, counts, state: "watching" };
+  });
+  return { rules, log: watchLog.slice() };
+}
+
+function checkRule(rule: WatchRuleSetting_Serialize, others: WatchRuleSetting_Serialize[]): void {
+  if (!rule.folder.trim()) throw "choose a folder to watch";
+  if (!rule.folder.startsWith("/")) throw `${rule.folder}: not an absolute path`;
+  if (others.some((r) => r.folder === rule.folder)) throw `${rule.folder} is already watched`;
+  if (rule.output.mode === "folder" && !rule.output.folder) throw "choose an output folder";
+  if (rule.output.mode === "suffix" && !rule.output.suffix) throw "the suffix must not be empty";
+}
+
+let tick = 5123;
+function liveLine(): void {
+  const running = watchRules.filter((r) => !r.paused && r.folder !== CAMERA);
+  if (!running.length) return;
+  const rule = running[tick % running.length];
+  tick++;
+  const roll = random();
+  const at = Date.now();
+  const activity: Activity = roll < 0.75
+    ? compressedLine(rule.folder, `IMG_${tick}.jpg`, at, Math.round(2_000_000 + random() * 4_000_000), 0.3 + random() * 0.2)
+    : roll < 0.9
+      ? { folder: rule.folder, at, kind: "skipped", file: `${rule.folder}/icon-${tick}.png`, reason: "already optimal: the result was not smaller" }
+      : { folder: rule.folder, at, kind: "failed", file: `${rule.folder}/IMG_${tick}.heic`, message: "HEIC decoding is not available in this build" };
+  record(activity);
+  void emit("watch-activity", { activity });
+}
+
 // ---- images for the compare view, drawn here (no network) ----
 
 function drawScene(): HTMLCanvasElement {
@@ -213,6 +299,31 @@ mockIPC(async (cmd, args) => {
       return { items, errors: [] } satisfies AddResult;
     case "pick_output_folder":
       return "/home/alex/Pictures/Compressed";
+    case "watch_overview":
+      return watchOverview();
+    case "pick_watch_folder":
+      return "/home/alex/Downloads";
+    case "add_watch_rule": {
+      const rule = a.rule as WatchRuleSetting_Serialize;
+      checkRule(rule, watchRules);
+      watchRules = [...watchRules, rule];
+      record({ folder: rule.folder, at: Date.now(), kind: "notice", message: `watching ${rule.folder} (${rule.depth} levels of sub-folders)` });
+      return watchOverview();
+    }
+    case "update_watch_rule": {
+      const folder = a.folder as string;
+      const rule = a.rule as WatchRuleSetting_Serialize;
+      if (!watchRules.some((r) => r.folder === folder)) throw `${folder} is not watched`;
+      checkRule(rule, watchRules.filter((r) => r.folder !== folder));
+      watchRules = watchRules.map((r) => (r.folder === folder ? rule : r));
+      return watchOverview();
+    }
+    case "remove_watch_rule": {
+      const folder = a.folder as string;
+      if (!watchRules.some((r) => r.folder === folder)) throw `${folder} is not watched`;
+      watchRules = watchRules.filter((r) => r.folder !== folder);
+      return watchOverview();
+    }
     case "cancel":
     case "cancel_all":
     case "retry":
@@ -235,6 +346,11 @@ const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r(null)))
 async function play(): Promise<void> {
   await import("./main");
   while (document.body.dataset.ready !== "true") await nextFrame();
+  if (!params.has("still")) setInterval(liveLine, 2000);
+  if (params.has("watch")) {
+    document.querySelector<HTMLButtonElement>("[data-testid=view-watch]")?.click();
+    return;
+  }
   const drag = () => emit("tauri://drag-enter", { paths: [TRIP], position: { x: 400, y: 300 } });
   if (params.has("empty")) {
     if (params.has("drag")) await drag();
