@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # engine
   build-essential pkg-config clang libclang-dev nasm cmake imagemagick ca-certificates python3-pip rsync
+  # video and audio (ffmpeg-next links the system FFmpeg); ffprobe, poppler and qpdf check outputs in tests
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
+  ffmpeg poppler-utils qpdf
   # desktop app (Tauri 2 on WebKitGTK) and its real-window tests
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev file
   xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11
@@ -50,6 +53,15 @@ if [ "${node_major:-0}" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
   fi
   export PATH="$node_prefix/bin:$PATH"
 fi
+
+# The formats' own readers, which the tests use to open our documents (python-docx, openpyxl,
+# python-pptx). Into a folder of ours rather than the system Python, which Debian manages.
+python_deps="$HOME/.cache/compressor/python"
+if [ ! -f "$python_deps/.complete" ]; then
+  python3 -m pip install --quiet --target "$python_deps" python-docx==1.2.0 openpyxl==3.1.5 python-pptx==1.0.2
+  touch "$python_deps/.complete"
+fi
+export PYTHONPATH="$python_deps${PYTHONPATH:+:$PYTHONPATH}"
 
 # One shared target folder outside the clone, so a second clone or CI run reuses the build.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/compressor/target}"

@@ -81,9 +81,7 @@ pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(
     for preset in &settings.user_presets {
         preset.options.validate().map_err(|e| format!("preset '{}': {e}", preset.name))?;
     }
-    let known =
-        presets::find(&settings.preset).is_some() || settings.user_presets.iter().any(|p| p.name == settings.preset);
-    if !known {
+    if settings.find_preset(&settings.preset).is_none() {
         return Err(format!("no preset named '{}'", settings.preset));
     }
     let mut settings = settings;

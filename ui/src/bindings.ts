@@ -73,6 +73,63 @@ export type AddResult = {
 	errors: string[],
 };
 
+/**
+ *  ZIP, office documents, EPUB and gzip: members go through the engine where it has a
+ *  handler, the rest is re-deflated (with Zopfli at `ultra`).
+ */
+export type ArchiveOptions = ArchiveOptions_Serialize | ArchiveOptions_Deserialize;
+
+/**
+ *  ZIP, office documents, EPUB and gzip: members go through the engine where it has a
+ *  handler, the rest is re-deflated (with Zopfli at `ultra`).
+ */
+export type ArchiveOptions_Deserialize = {
+	compression?: Compression,
+	/**  Re-pack only: members are not recompressed (every byte of every member kept). */
+	lossless?: boolean,
+};
+
+/**
+ *  ZIP, office documents, EPUB and gzip: members go through the engine where it has a
+ *  handler, the rest is re-deflated (with Zopfli at `ultra`).
+ */
+export type ArchiveOptions_Serialize = {
+	compression: Compression,
+	/**  Re-pack only: members are not recompressed (every byte of every member kept). */
+	lossless?: boolean,
+};
+
+export type AudioCodec = "aac" | "opus" | "mp3";
+
+/**  Audio files: re-encoded at a bitrate chosen by the level (or given). */
+export type AudioOptions = AudioOptions_Serialize | AudioOptions_Deserialize;
+
+/**  Audio files: re-encoded at a bitrate chosen by the level (or given). */
+export type AudioOptions_Deserialize = {
+	compression?: Compression,
+	/**  Default: AAC in an M4A file. */
+	codec?: AudioCodec | null,
+	/**  kbit/s, 8–512; overrides the level's. */
+	bitrate?: number | null,
+	/**  1 (mono) or 2 (stereo). Default: as the input, at most 2. */
+	channels?: number | null,
+	/**  Hz. Default: as the input (resampled to 48000 for Opus). */
+	sample_rate?: number | null,
+};
+
+/**  Audio files: re-encoded at a bitrate chosen by the level (or given). */
+export type AudioOptions_Serialize = {
+	compression: Compression,
+	/**  Default: AAC in an M4A file. */
+	codec?: AudioCodec,
+	/**  kbit/s, 8–512; overrides the level's. */
+	bitrate?: number,
+	/**  1 (mono) or 2 (stereo). Default: as the input, at most 2. */
+	channels?: number,
+	/**  Hz. Default: as the input (resampled to 48000 for Opus). */
+	sample_rate?: number,
+};
+
 /**  How hard to compress. `high` is the API's default. */
 export type Compression = 
 /**  Light: visually lossless, keeps full chroma resolution. */
@@ -98,6 +155,16 @@ export type FileFacts_Deserialize = {
 	hashes: Hashes,
 	width?: number | null,
 	height?: number | null,
+	/**  Video and audio: length in seconds. */
+	duration?: number | null,
+	video_codec?: string | null,
+	audio_codec?: string | null,
+	/**  Video and audio: average bits per second over the whole file. */
+	bitrate?: number | null,
+	/**  PDF: page count. */
+	pages?: number | null,
+	/**  Archives and zip-based documents: member count. */
+	members?: number | null,
 };
 
 /**  Facts about one side (input or output) of a compression. */
@@ -110,6 +177,16 @@ export type FileFacts_Serialize = {
 	hashes: Hashes,
 	width?: number,
 	height?: number,
+	/**  Video and audio: length in seconds. */
+	duration?: number | null,
+	video_codec?: string,
+	audio_codec?: string,
+	/**  Video and audio: average bits per second over the whole file. */
+	bitrate?: number,
+	/**  PDF: page count. */
+	pages?: number,
+	/**  Archives and zip-based documents: member count. */
+	members?: number,
 };
 
 /**  Status changes of queued files, batched (at most ten events a second). */
@@ -126,7 +203,7 @@ export type FilesUpdated_Serialize = {
 };
 
 /**  A file format the engine recognises. */
-export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic";
+export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic" | "pdf" | "zip" | "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "epub" | "gzip" | "mp4" | "mov" | "mkv" | "webm" | "avi" | "wav" | "flac" | "ogg" | "mp3" | "m4a";
 
 export type Hashes = {
 	/**  Lower-case hex SHA-256 of the file's bytes. */
@@ -191,7 +268,7 @@ export type ItemUpdate_Serialize = {
 };
 
 /**  The broad kind of a file, as the API's `type` field reports it. */
-export type Kind = "image";
+export type Kind = "image" | "video" | "audio" | "document" | "archive";
 
 /**  Everything a caller can ask of the engine for one file. */
 export type Options = Options_Serialize | Options_Deserialize;
@@ -199,11 +276,19 @@ export type Options = Options_Serialize | Options_Deserialize;
 /**  Everything a caller can ask of the engine for one file. */
 export type Options_Deserialize = {
 	image?: ImageOptions_Deserialize,
+	pdf?: PdfOptions_Deserialize,
+	video?: VideoOptions_Deserialize,
+	audio?: AudioOptions_Deserialize,
+	archive?: ArchiveOptions_Deserialize,
 };
 
 /**  Everything a caller can ask of the engine for one file. */
 export type Options_Serialize = {
 	image: ImageOptions_Serialize,
+	pdf?: PdfOptions_Serialize,
+	video?: VideoOptions_Serialize,
+	audio?: AudioOptions_Serialize,
+	archive?: ArchiveOptions_Serialize,
 };
 
 export type OutputMode = 
@@ -226,6 +311,32 @@ export type OutputSetting_Serialize = {
 	mode: OutputMode,
 	suffix: string,
 	folder: string | null,
+};
+
+/**
+ *  PDFs: `medium` is lossless (streams re-deflated, objects packed and de-duplicated);
+ *  `high` and `ultra` also recompress and downsample images (to 200 and 120 ppi).
+ */
+export type PdfOptions = PdfOptions_Serialize | PdfOptions_Deserialize;
+
+/**
+ *  PDFs: `medium` is lossless (streams re-deflated, objects packed and de-duplicated);
+ *  `high` and `ultra` also recompress and downsample images (to 200 and 120 ppi).
+ */
+export type PdfOptions_Deserialize = {
+	compression?: Compression,
+	/**  Only lossless changes, whatever the level. */
+	lossless?: boolean,
+};
+
+/**
+ *  PDFs: `medium` is lossless (streams re-deflated, objects packed and de-duplicated);
+ *  `high` and `ultra` also recompress and downsample images (to 200 and 120 ppi).
+ */
+export type PdfOptions_Serialize = {
+	compression: Compression,
+	/**  Only lossless changes, whatever the level. */
+	lossless?: boolean,
 };
 
 export type PresetInfo = PresetInfo_Serialize | PresetInfo_Deserialize;
@@ -402,6 +513,41 @@ export type UserPreset_Serialize = {
 	name: string,
 	description: string,
 	options: Options_Serialize,
+};
+
+export type VideoCodec = "h264" | "h265" | "vp9";
+
+export type VideoContainer = "mp4" | "mkv" | "webm";
+
+/**  Videos: re-encoded with a constant quality (CRF) chosen by the level. */
+export type VideoOptions = VideoOptions_Serialize | VideoOptions_Deserialize;
+
+/**  Videos: re-encoded with a constant quality (CRF) chosen by the level. */
+export type VideoOptions_Deserialize = {
+	compression?: Compression,
+	/**  Default: H.264 (VP9 for WebM). */
+	codec?: VideoCodec | null,
+	/**  Default: MP4, or WebM for a WebM input. */
+	format?: VideoContainer | null,
+	resize?: Resize_Deserialize | null,
+	/**  The soundtrack's codec. Default: AAC (Opus in WebM). */
+	audio_codec?: AudioCodec | null,
+	/**  Drop the soundtrack. */
+	mute?: boolean,
+};
+
+/**  Videos: re-encoded with a constant quality (CRF) chosen by the level. */
+export type VideoOptions_Serialize = {
+	compression: Compression,
+	/**  Default: H.264 (VP9 for WebM). */
+	codec?: VideoCodec,
+	/**  Default: MP4, or WebM for a WebM input. */
+	format?: VideoContainer,
+	resize?: Resize_Serialize,
+	/**  The soundtrack's codec. Default: AAC (Opus in WebM). */
+	audio_codec?: AudioCodec,
+	/**  Drop the soundtrack. */
+	mute?: boolean,
 };
 
 /**  A live line of the watch activity log. */

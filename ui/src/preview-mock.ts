@@ -24,13 +24,13 @@ function sha(): string {
   return out;
 }
 
-const MIME: Record<Format, string> = {
+const MIME: Partial<Record<Format, string>> = {
   jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
   avif: "image/avif", tiff: "image/tiff", bmp: "image/bmp", heic: "image/heic",
 };
 
 function facts(name: string, format: Format, size: number, width: number, height: number): FileFacts_Serialize {
-  return { name, type: "image", format, mime: MIME[format], size, hashes: { sha256: sha() }, width, height };
+  return { name, type: "image", format, mime: MIME[format] ?? "application/octet-stream", size, hashes: { sha256: sha() }, width, height };
 }
 
 type Plan =
@@ -89,7 +89,7 @@ const items: QueuedItem[] = FIXTURES.map((f, id) => ({ id, path: `${f.dir}/${f.n
 
 function statusOf(f: Fixture): ItemUpdate_Serialize["status"] {
   const p = f.plan;
-  const ext: Record<Format, string> = { jpeg: "jpg", png: "png", gif: "gif", webp: "webp", avif: "avif", tiff: "tiff", bmp: "bmp", heic: "heic" };
+  const ext: Partial<Record<Format, string>> = { jpeg: "jpg", png: "png", gif: "gif", webp: "webp", avif: "avif", tiff: "tiff", bmp: "bmp", heic: "heic" };
   if (p.state === "done") {
     const outName = f.name.replace(/\.[^.]+$/, `-min.${ext[p.out]}`);
     const [w, h] = p.dims ?? f.dims;

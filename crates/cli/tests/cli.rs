@@ -320,3 +320,37 @@ fn presets_are_exported_imported_and_used_from_the_shared_settings() {
     let refused = run(&["presets", "import", exported.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("image.quality"), "{refused:?}");
 }
+
+#[test]
+fn documents_and_archives_in_a_folder_are_compressed_and_still_open() {
+    let names = ["documents/report.docx", "documents/budget.xlsx", "documents/book.epub"];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    for name in names {
+        fs::copy(fixtures().join(name), input.join(Path::new(name).file_name().unwrap())).unwrap();
+    }
+    let out = dir.path().join("out");
+    let output = compressor(
+        &["compress", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--preset", "maximum", "--json"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let lines = by_name(&json_lines(&output));
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    for (name, kind) in [("report.docx", "document"), ("budget.xlsx", "document"), ("book.epub", "document")] {
+        let report = &lines[name]["report"];
+        assert_eq!(report["status"], "compressed", "{name}: {report}");
+        assert_eq!(report["input"]["type"], kind);
+        assert_eq!(report["output"]["members"], report["input"]["members"], "{name}");
+        let destination = out.join(name);
+        assert_eq!(report["output"]["hashes"]["sha256"], sha256_file(&destination));
+        // Python's zipfile checks every member's CRC.
+        let check = Command::new("python3")
+            .args(["-c", "import sys, zipfile; assert zipfile.ZipFile(sys.argv[1]).testzip() is None"])
+            .arg(&destination)
+            .status()
+            .unwrap();
+        assert!(check.success(), "{name}");
+    }
+}

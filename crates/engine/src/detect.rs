@@ -15,6 +15,26 @@ pub enum Format {
     Tiff,
     Bmp,
     Heic,
+    Pdf,
+    Zip,
+    Docx,
+    Xlsx,
+    Pptx,
+    Odt,
+    Ods,
+    Odp,
+    Epub,
+    Gzip,
+    Mp4,
+    Mov,
+    Mkv,
+    Webm,
+    Avi,
+    Wav,
+    Flac,
+    Ogg,
+    Mp3,
+    M4a,
 }
 
 /// The broad kind of a file, as the API's `type` field reports it.
@@ -23,6 +43,10 @@ pub enum Format {
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Image,
+    Video,
+    Audio,
+    Document,
+    Archive,
 }
 
 impl Format {
@@ -36,6 +60,26 @@ impl Format {
             Format::Tiff => "image/tiff",
             Format::Bmp => "image/bmp",
             Format::Heic => "image/heic",
+            Format::Pdf => "application/pdf",
+            Format::Zip => "application/zip",
+            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pptx => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            Format::Odt => "application/vnd.oasis.opendocument.text",
+            Format::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            Format::Odp => "application/vnd.oasis.opendocument.presentation",
+            Format::Epub => "application/epub+zip",
+            Format::Gzip => "application/gzip",
+            Format::Mp4 => "video/mp4",
+            Format::Mov => "video/quicktime",
+            Format::Mkv => "video/x-matroska",
+            Format::Webm => "video/webm",
+            Format::Avi => "video/x-msvideo",
+            Format::Wav => "audio/wav",
+            Format::Flac => "audio/flac",
+            Format::Ogg => "audio/ogg",
+            Format::Mp3 => "audio/mpeg",
+            Format::M4a => "audio/mp4",
         }
     }
 
@@ -50,6 +94,26 @@ impl Format {
             Format::Tiff => "tiff",
             Format::Bmp => "bmp",
             Format::Heic => "heic",
+            Format::Pdf => "pdf",
+            Format::Zip => "zip",
+            Format::Docx => "docx",
+            Format::Xlsx => "xlsx",
+            Format::Pptx => "pptx",
+            Format::Odt => "odt",
+            Format::Ods => "ods",
+            Format::Odp => "odp",
+            Format::Epub => "epub",
+            Format::Gzip => "gz",
+            Format::Mp4 => "mp4",
+            Format::Mov => "mov",
+            Format::Mkv => "mkv",
+            Format::Webm => "webm",
+            Format::Avi => "avi",
+            Format::Wav => "wav",
+            Format::Flac => "flac",
+            Format::Ogg => "ogg",
+            Format::Mp3 => "mp3",
+            Format::M4a => "m4a",
         }
     }
 
@@ -63,11 +127,53 @@ impl Format {
             Format::Tiff => "TIFF",
             Format::Bmp => "BMP",
             Format::Heic => "HEIC",
+            Format::Pdf => "PDF",
+            Format::Zip => "ZIP",
+            Format::Docx => "Word document",
+            Format::Xlsx => "Excel workbook",
+            Format::Pptx => "PowerPoint presentation",
+            Format::Odt => "OpenDocument text",
+            Format::Ods => "OpenDocument spreadsheet",
+            Format::Odp => "OpenDocument presentation",
+            Format::Epub => "EPUB",
+            Format::Gzip => "gzip",
+            Format::Mp4 => "MP4",
+            Format::Mov => "QuickTime",
+            Format::Mkv => "Matroska",
+            Format::Webm => "WebM",
+            Format::Avi => "AVI",
+            Format::Wav => "WAV",
+            Format::Flac => "FLAC",
+            Format::Ogg => "Ogg",
+            Format::Mp3 => "MP3",
+            Format::M4a => "M4A",
         }
     }
 
     pub fn kind(self) -> Kind {
-        Kind::Image
+        use Format::*;
+        match self {
+            Jpeg | Png | Gif | Webp | Avif | Tiff | Bmp | Heic => Kind::Image,
+            Pdf | Docx | Xlsx | Pptx | Odt | Ods | Odp | Epub => Kind::Document,
+            Zip | Gzip => Kind::Archive,
+            Mp4 | Mov | Mkv | Webm | Avi => Kind::Video,
+            Wav | Flac | Ogg | Mp3 | M4a => Kind::Audio,
+        }
+    }
+
+    /// Zip-based formats (ZIP itself, office documents, EPUB).
+    pub fn is_zip_family(self) -> bool {
+        matches!(
+            self,
+            Format::Zip
+                | Format::Docx
+                | Format::Xlsx
+                | Format::Pptx
+                | Format::Odt
+                | Format::Ods
+                | Format::Odp
+                | Format::Epub
+        )
     }
 }
 
@@ -88,9 +194,75 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         Some(Format::Bmp)
     } else if bytes.get(4..8) == Some(b"ftyp") {
         iso_media_brand(bytes)
+    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        Some(Format::Pdf)
+    } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
+        Some(zip_flavour(bytes))
+    } else if starts(&[0x1F, 0x8B]) {
+        Some(Format::Gzip)
+    } else if starts(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
+        Some(Format::Wav)
+    } else if starts(b"RIFF") && bytes.get(8..12) == Some(b"AVI ") {
+        Some(Format::Avi)
+    } else if starts(b"fLaC") {
+        Some(Format::Flac)
+    } else if starts(b"OggS") {
+        Some(Format::Ogg)
+    } else if starts(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        let head = &bytes[..bytes.len().min(64)];
+        Some(if head.windows(4).any(|w| w == b"webm") { Format::Webm } else { Format::Mkv })
+    } else if starts(b"ID3") || is_mpeg_audio_frame(bytes) {
+        Some(Format::Mp3)
     } else {
         None
     }
+}
+
+/// An MPEG-1/2 Layer III frame header: 11 sync bits, then a valid version, layer, bitrate
+/// and sample-rate index.
+fn is_mpeg_audio_frame(bytes: &[u8]) -> bool {
+    let [a, b, c, ..] = *bytes else { return false };
+    a == 0xFF
+        && b & 0xE0 == 0xE0
+        && (b >> 3) & 0b11 != 0b01
+        && (b >> 1) & 0b11 == 0b01
+        && c >> 4 != 0xF
+        && (c >> 2) & 0b11 != 0b11
+}
+
+/// Office documents, ODF and EPUB are zips: told apart by their `mimetype` member (ODF,
+/// EPUB: stored first, uncompressed) or the folders OOXML uses.
+fn zip_flavour(bytes: &[u8]) -> Format {
+    const MIMETYPES: [(&[u8], Format); 4] = [
+        (b"application/epub+zip", Format::Epub),
+        (b"application/vnd.oasis.opendocument.text", Format::Odt),
+        (b"application/vnd.oasis.opendocument.spreadsheet", Format::Ods),
+        (b"application/vnd.oasis.opendocument.presentation", Format::Odp),
+    ];
+    // The first local header: name at 30, then the (stored) data.
+    let name_len = bytes.get(26..28).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize).unwrap_or(0);
+    let extra_len = bytes.get(28..30).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize).unwrap_or(0);
+    if bytes.get(30..30 + name_len) == Some(b"mimetype") {
+        let data = bytes.get(30 + name_len + extra_len..).unwrap_or_default();
+        for (mimetype, format) in MIMETYPES {
+            if data.starts_with(mimetype) && !data[mimetype.len()..].starts_with(b".") {
+                return format;
+            }
+        }
+    }
+    // OOXML: the central directory lists `word/`, `xl/` or `ppt/` parts.
+    let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
+    let has = |needle: &[u8]| tail.windows(needle.len()).any(|w| w == needle);
+    if has(b"[Content_Types].xml") {
+        if has(b"word/document") {
+            return Format::Docx;
+        } else if has(b"xl/workbook") {
+            return Format::Xlsx;
+        } else if has(b"ppt/presentation") {
+            return Format::Pptx;
+        }
+    }
+    Format::Zip
 }
 
 /// HEIF-family files share the ISO base media `ftyp` box; the brands tell AVIF from HEIC.
@@ -99,6 +271,7 @@ fn iso_media_brand(bytes: &[u8]) -> Option<Format> {
     let ftyp = bytes.get(8..box_len.min(bytes.len()))?;
     // major brand, minor version, then compatible brands: all 4-byte codes.
     let brands = ftyp.chunks_exact(4).enumerate().filter(|(i, _)| *i != 1).map(|(_, b)| b);
+    let major = bytes.get(8..12)?;
     let mut format = None;
     for brand in brands {
         match brand {
@@ -107,7 +280,11 @@ fn iso_media_brand(bytes: &[u8]) -> Option<Format> {
             _ => {}
         }
     }
-    format
+    format.or(match major {
+        b"M4A " | b"M4B " => Some(Format::M4a),
+        b"qt  " => Some(Format::Mov),
+        _ => Some(Format::Mp4),
+    })
 }
 
 /// A short description of unknown content for error messages ("text", "zero bytes", ...).
@@ -134,7 +311,13 @@ mod tests {
         assert_eq!(detect(b"\x89PNG\r\n\x1a\n...."), Some(Format::Png));
         assert_eq!(detect(b"GIF89a......"), Some(Format::Gif));
         assert_eq!(detect(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
-        assert_eq!(detect(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(detect(b"RIFF\0\0\0\0WAVEfmt "), Some(Format::Wav));
+        assert_eq!(detect(b"%PDF-1.7\n"), Some(Format::Pdf));
+        assert_eq!(detect(b"\x1f\x8b\x08\0"), Some(Format::Gzip));
+        assert_eq!(detect(b"OggS\0\x02"), Some(Format::Ogg));
+        assert_eq!(detect(b"fLaC\0\0\0\x22"), Some(Format::Flac));
+        assert_eq!(detect(b"ID3\x04\0\0"), Some(Format::Mp3));
+        assert_eq!(detect(&[0xFF, 0xFB, 0x90, 0x64]), Some(Format::Mp3));
         assert_eq!(detect(b"II*\0\x08\0\0\0"), Some(Format::Tiff));
         assert_eq!(detect(b"hello, I am text"), None);
         assert_eq!(detect(b""), None);
@@ -147,7 +330,9 @@ mod tests {
         let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
         assert_eq!(detect(heic), Some(Format::Heic));
         let mp4 = b"\0\0\0\x18ftypisom\0\0\0\0isomiso2";
-        assert_eq!(detect(mp4), None);
+        assert_eq!(detect(mp4), Some(Format::Mp4));
+        let m4a = b"\0\0\0\x18ftypM4A \0\0\0\0M4A mp42";
+        assert_eq!(detect(m4a), Some(Format::M4a));
     }
 
     #[test]

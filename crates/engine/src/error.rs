@@ -17,6 +17,15 @@ pub enum EngineError {
     Invalid(#[from] InvalidOptions),
     #[error("encoding {format} failed: {reason}")]
     Encode { format: &'static str, reason: String },
+    #[error("refused: {what} is over the limit of {limit}")]
+    TooLarge { what: String, limit: String },
+    #[error("{0}")]
+    Refused(String),
+    #[error("cancelled")]
+    Cancelled,
+    /// The file is fine, but this installation lacks what it takes (an FFmpeg encoder).
+    #[error("cannot be done on this system: {0}")]
+    Unavailable(String),
 }
 
 /// Options that failed validation, one entry per field, shaped like the API's 422 `errors`.

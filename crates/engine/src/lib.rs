@@ -10,15 +10,26 @@
 //! println!("{} -> {} bytes", result.report.input.size, result.report.output.size);
 //! ```
 
+#[cfg(feature = "archive")]
+mod archive;
 pub mod detect;
 pub mod error;
 mod image;
+#[cfg(feature = "media")]
+mod media;
 pub mod options;
+#[cfg(feature = "pdf")]
+mod pdf;
 pub mod report;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use detect::{detect, Format, Kind};
 pub use error::{EngineError, InvalidOptions};
-pub use options::{Compression, FieldError, ImageFormat, ImageOptions, Options, Resize, ResizeMode};
+pub use options::{
+    ArchiveOptions, AudioCodec, AudioOptions, Compression, FieldError, ImageFormat, ImageOptions, Options, PdfOptions,
+    Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
+};
 pub use report::{FileFacts, Report, Status};
 
 /// Resource limits that keep hostile or huge inputs from exhausting memory.
@@ -28,12 +39,37 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Largest single allocation a decoder may make, in bytes.
     pub max_alloc: u64,
+    /// Most bytes an archive, a gzip stream or a PDF stream may expand to (zip bombs).
+    pub max_expanded: u64,
+    /// Most members an archive may have.
+    pub max_members: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // 100 megapixels covers medium-format cameras; RGBA at that size is 400 MB.
-        Self { max_pixels: 100_000_000, max_alloc: 1 << 30 }
+        Self { max_pixels: 100_000_000, max_alloc: 1 << 30, max_expanded: 1 << 30, max_members: 100_000 }
+    }
+}
+
+/// Progress and cancellation for long jobs (video). Checked between frames.
+pub struct Control<'a> {
+    pub cancel: &'a AtomicBool,
+    /// Called with the fraction done, 0.0 to 1.0.
+    pub progress: &'a (dyn Fn(f64) + Sync),
+}
+
+impl Control<'_> {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+impl Default for Control<'static> {
+    fn default() -> Self {
+        Control { cancel: &NEVER, progress: &|_| {} }
     }
 }
 
@@ -69,19 +105,55 @@ impl Engine {
     /// Compresses `input` (whose file name is `name`, used only for the report and the
     /// output's name) according to `options`.
     pub fn compress(&self, input: &[u8], name: &str, options: &Options) -> Result<Compressed, EngineError> {
+        self.compress_with(input, name, options, &Control::default())
+    }
+
+    /// [`Engine::compress`] with progress reports and cancellation.
+    pub fn compress_with(
+        &self,
+        input: &[u8],
+        name: &str,
+        options: &Options,
+        control: &Control,
+    ) -> Result<Compressed, EngineError> {
         options.validate()?;
         if input.is_empty() {
             return Err(EngineError::Empty);
         }
         let format = detect(input).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(input)))?;
-        image::compress(input, name, format, &options.image, &self.limits)
+        let _ = control;
+        match format.kind() {
+            Kind::Image => image::compress(input, name, format, &options.image, &self.limits),
+            #[cfg(feature = "pdf")]
+            Kind::Document if format == Format::Pdf => pdf::compress(input, name, &options.pdf, &self.limits),
+            #[cfg(feature = "archive")]
+            Kind::Document | Kind::Archive => archive::compress(self, input, name, format, options, control),
+            #[cfg(feature = "media")]
+            Kind::Video | Kind::Audio => media::compress(input, name, format, options, &self.limits, control),
+            #[allow(unreachable_patterns)]
+            _ => Err(EngineError::Unsupported(format!(
+                "{} (this build has no {} support)",
+                format.name(),
+                format.name()
+            ))),
+        }
     }
 
-    /// Decodes `bytes` completely, proving a written output is readable. Returns its format
-    /// and dimensions.
-    pub fn verify(&self, bytes: &[u8]) -> Result<(Format, (u32, u32)), EngineError> {
+    /// Reads `bytes` completely (decodes images and media, parses documents, inflates
+    /// archives), proving a written output is usable. Returns its format.
+    pub fn verify(&self, bytes: &[u8]) -> Result<Format, EngineError> {
         let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
-        Ok((format, image::verify(bytes, format, &self.limits)?))
+        match format.kind() {
+            Kind::Image => image::verify(bytes, format, &self.limits).map(|_| format),
+            #[cfg(feature = "pdf")]
+            Kind::Document if format == Format::Pdf => pdf::verify(bytes, &self.limits).map(|_| format),
+            #[cfg(feature = "archive")]
+            Kind::Document | Kind::Archive => archive::verify(self, bytes, format).map(|_| format),
+            #[cfg(feature = "media")]
+            Kind::Video | Kind::Audio => media::verify(bytes, format, &self.limits).map(|_| format),
+            #[allow(unreachable_patterns)]
+            _ => Err(EngineError::Unsupported(format.name().to_string())),
+        }
     }
 }
 

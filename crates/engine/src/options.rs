@@ -28,6 +28,118 @@ impl FieldError {
 pub struct Options {
     #[serde(default)]
     pub image: ImageOptions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub pdf: PdfOptions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub video: VideoOptions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub audio: AudioOptions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub archive: ArchiveOptions,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// PDFs: `medium` is lossless (streams re-deflated, objects packed and de-duplicated);
+/// `high` and `ultra` also recompress and downsample images (to 200 and 120 ppi).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct PdfOptions {
+    #[serde(default)]
+    pub compression: Compression,
+    /// Only lossless changes, whatever the level.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lossless: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum VideoCodec {
+    H264,
+    H265,
+    Vp9,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum VideoContainer {
+    Mp4,
+    Mkv,
+    Webm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum AudioCodec {
+    Aac,
+    Opus,
+    Mp3,
+}
+
+/// Videos: re-encoded with a constant quality (CRF) chosen by the level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct VideoOptions {
+    #[serde(default)]
+    pub compression: Compression,
+    /// Default: H.264 (VP9 for WebM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<VideoCodec>,
+    /// Default: MP4, or WebM for a WebM input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<VideoContainer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize: Option<Resize>,
+    /// The soundtrack's codec. Default: AAC (Opus in WebM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<AudioCodec>,
+    /// Drop the soundtrack.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mute: bool,
+}
+
+/// Audio files: re-encoded at a bitrate chosen by the level (or given).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct AudioOptions {
+    #[serde(default)]
+    pub compression: Compression,
+    /// Default: AAC in an M4A file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<AudioCodec>,
+    /// kbit/s, 8–512; overrides the level's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<u32>,
+    /// 1 (mono) or 2 (stereo). Default: as the input, at most 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u8>,
+    /// Hz. Default: as the input (resampled to 48000 for Opus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
+}
+
+/// Sample rates the encoders all accept.
+pub const SAMPLE_RATES: [u32; 6] = [8000, 16000, 22050, 24000, 44100, 48000];
+
+/// ZIP, office documents, EPUB and gzip: members go through the engine where it has a
+/// handler, the rest is re-deflated (with Zopfli at `ultra`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveOptions {
+    #[serde(default)]
+    pub compression: Compression,
+    /// Re-pack only: members are not recompressed (every byte of every member kept).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lossless: bool,
 }
 
 /// How hard to compress. `high` is the API's default.
@@ -133,6 +245,8 @@ impl Options {
     pub fn validate(&self) -> Result<(), InvalidOptions> {
         let mut errors = Vec::new();
         self.image.validate(&mut errors);
+        self.video.validate(&mut errors);
+        self.audio.validate(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -158,18 +272,56 @@ impl ImageOptions {
             errors.push(FieldError::new("image.lossless", "AVIF output has no lossless mode; use 'png' or 'webp'."));
         }
         if let Some(resize) = &self.resize {
-            resize.validate(errors);
+            resize.validate("image.resize", errors);
+        }
+    }
+}
+
+impl VideoOptions {
+    fn validate(&self, errors: &mut Vec<FieldError>) {
+        if let Some(resize) = &self.resize {
+            resize.validate("video.resize", errors);
+        }
+        if self.format == Some(VideoContainer::Webm) {
+            if matches!(self.codec, Some(VideoCodec::H264 | VideoCodec::H265)) {
+                errors.push(FieldError::new("video.codec", "WebM holds VP9 video only."));
+            }
+            if matches!(self.audio_codec, Some(AudioCodec::Aac | AudioCodec::Mp3)) {
+                errors.push(FieldError::new("video.audio_codec", "WebM holds Opus audio only."));
+            }
+        }
+    }
+}
+
+impl AudioOptions {
+    fn validate(&self, errors: &mut Vec<FieldError>) {
+        if let Some(bitrate) = self.bitrate {
+            if !(8..=512).contains(&bitrate) {
+                errors.push(FieldError::new("audio.bitrate", "Must be between 8 and 512 (kbit/s)."));
+            }
+        }
+        if let Some(channels) = self.channels {
+            if !(1..=2).contains(&channels) {
+                errors.push(FieldError::new("audio.channels", "Must be 1 (mono) or 2 (stereo)."));
+            }
+        }
+        if let Some(rate) = self.sample_rate {
+            if !SAMPLE_RATES.contains(&rate) {
+                let list: Vec<String> = SAMPLE_RATES.iter().map(u32::to_string).collect();
+                errors.push(FieldError::new("audio.sample_rate", format!("Must be one of {}.", list.join(", "))));
+            }
         }
     }
 }
 
 impl Resize {
-    fn validate(&self, errors: &mut Vec<FieldError>) {
+    /// `field` is where the resize sits: `image.resize` or `video.resize`.
+    fn validate(&self, field: &str, errors: &mut Vec<FieldError>) {
         for (name, value) in [("width", self.width), ("height", self.height)] {
             if let Some(v) = value {
                 if v == 0 || v > MAX_DIMENSION {
                     errors.push(FieldError::new(
-                        &format!("image.resize.{name}"),
+                        &format!("{field}.{name}"),
                         format!("Must be between 1 and {MAX_DIMENSION}."),
                     ));
                 }
@@ -179,7 +331,7 @@ impl Resize {
             ResizeMode::Auto => {
                 if self.width.is_none() && self.height.is_none() {
                     errors.push(FieldError::new(
-                        "image.resize",
+                        field,
                         "When mode='auto', at least one of 'width' or 'height' must be specified.",
                     ));
                 }
@@ -188,7 +340,7 @@ impl Resize {
                 if self.width.is_none() || self.height.is_none() {
                     let name = serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(str::to_owned));
                     errors.push(FieldError::new(
-                        "image.resize",
+                        field,
                         format!(
                             "When mode='{}', both 'width' and 'height' must be specified.",
                             name.unwrap_or_default()
@@ -229,6 +381,28 @@ mod tests {
                 "When mode='auto', at least one of 'width' or 'height' must be specified."
             )]
         );
+    }
+
+    #[test]
+    fn the_seeds_video_example_gives_its_exact_error() {
+        assert_eq!(
+            errors_of(r#"{"video": {"resize": {"mode": "auto"}}}"#),
+            vec![FieldError::new(
+                "video.resize",
+                "When mode='auto', at least one of 'width' or 'height' must be specified."
+            )]
+        );
+    }
+
+    #[test]
+    fn media_options_name_their_fields() {
+        let errors = errors_of(r#"{"audio": {"bitrate": 4, "channels": 6, "sample_rate": 12345}}"#);
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["audio.bitrate", "audio.channels", "audio.sample_rate"]);
+        let errors = errors_of(r#"{"video": {"format": "webm", "codec": "h264"}}"#);
+        assert_eq!(errors[0].field, "video.codec");
+        assert!(errors_of(r#"{"pdf": {"level": 3}}"#)[0].field.starts_with("pdf"));
+        Options::from_json(r#"{"pdf": {"compression": "ultra"}, "archive": {"lossless": true}}"#).unwrap();
     }
 
     #[test]

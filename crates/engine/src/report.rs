@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::detect::{Format, Kind};
 
 /// Facts about one side (input or output) of a compression.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FileFacts {
     pub name: String,
@@ -20,6 +20,22 @@ pub struct FileFacts {
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Video and audio: length in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_codec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<String>,
+    /// Video and audio: average bits per second over the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate: Option<u64>,
+    /// PDF: page count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// Archives and zip-based documents: member count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +56,12 @@ impl FileFacts {
             hashes: Hashes { sha256: sha256_hex(bytes) },
             width: dimensions.map(|d| d.0),
             height: dimensions.map(|d| d.1),
+            duration: None,
+            video_codec: None,
+            audio_codec: None,
+            bitrate: None,
+            pages: None,
+            members: None,
         }
     }
 }

@@ -40,18 +40,22 @@ pub(crate) fn is_our_temp_file(path: &Path) -> bool {
 /// Extensions of the formats the engine reads. A folder walk takes a file with one of these,
 /// or whose first bytes the engine recognises; anything else in a folder (sidecar files,
 /// notes) is not the user's request and is left out. Files named directly are always taken.
-const KNOWN_EXTENSIONS: &[&str] =
-    &["jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "tif", "tiff", "bmp", "dib", "avif", "heic", "heif"];
+const KNOWN_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "tif", "tiff", "bmp", "dib", "avif", "heic", "heif",
+    "pdf", "zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "gz", "tgz", "mp4", "m4v", "mov", "mkv", "webm",
+    "avi", "wav", "flac", "ogg", "oga", "opus", "mp3", "m4a",
+];
 
-/// Whether the name has the extension of a format the engine reads.
-pub fn has_image_extension(path: &Path) -> bool {
+/// Whether the name has the extension of a format the engine reads (images, PDFs, archives
+/// and documents, video, audio).
+pub fn has_known_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| KNOWN_EXTENSIONS.iter().any(|k| k.eq_ignore_ascii_case(e)))
 }
 
 fn looks_compressible(path: &Path) -> bool {
-    has_image_extension(path) || sniff(path)
+    has_known_extension(path) || sniff(path)
 }
 
 fn sniff(path: &Path) -> bool {

@@ -138,8 +138,13 @@ pub fn process_unless_cancelled(
     let path = &source.path;
     let input = std::fs::read(path).map_err(|e| FileError::new(path, format!("cannot read: {e}")))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let Compressed { report, output } =
-        engine.compress(&input, &name, &job.options).map_err(|e| FileError::new(path, e))?;
+    // A long job (a video) checks `cancel` as it goes, not only at the end.
+    let control = compressor_engine::Control { cancel, progress: &|_| {} };
+    let Compressed { report, output } = match engine.compress_with(&input, &name, &job.options, &control) {
+        Ok(compressed) => compressed,
+        Err(compressor_engine::EngineError::Cancelled) => return Ok(None),
+        Err(err) => return Err(FileError::new(path, err)),
+    };
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }

@@ -1,6 +1,9 @@
 //! Built-in presets: named option sets shared by the CLI and the desktop app.
 
-use compressor_engine::{Compression, ImageFormat, ImageOptions, Options, Resize, ResizeMode};
+use compressor_engine::{
+    ArchiveOptions, AudioOptions, Compression, ImageFormat, ImageOptions, Options, PdfOptions, Resize, ResizeMode,
+    VideoOptions,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preset {
@@ -10,7 +13,18 @@ pub struct Preset {
 }
 
 fn image(options: ImageOptions) -> Options {
-    Options { image: options }
+    Options { image: options, ..Options::default() }
+}
+
+/// Every kind of file at one level.
+fn level(compression: Compression) -> Options {
+    Options {
+        image: ImageOptions { compression, ..Default::default() },
+        pdf: PdfOptions { compression, ..Default::default() },
+        video: VideoOptions { compression, ..Default::default() },
+        audio: AudioOptions { compression, ..Default::default() },
+        archive: ArchiveOptions { compression, ..Default::default() },
+    }
 }
 
 /// The presets every installation has, in the order they are shown.
@@ -24,12 +38,17 @@ pub fn builtin() -> Vec<Preset> {
         Preset {
             name: "maximum",
             description: "Smallest files; fine detail may soften (compression 'ultra')",
-            options: image(ImageOptions { compression: Compression::Ultra, ..Default::default() }),
+            options: level(Compression::Ultra),
         },
         Preset {
             name: "lossless",
-            description: "Every pixel kept: re-encoded JPEG coefficients, optimised PNG/GIF",
-            options: image(ImageOptions { lossless: true, ..Default::default() }),
+            description: "Every pixel kept: re-encoded JPEG coefficients, optimised PNG/GIF; PDFs and archives re-packed only; video and audio at the lightest level",
+            options: Options {
+                image: ImageOptions { lossless: true, ..Default::default() },
+                pdf: PdfOptions { lossless: true, ..Default::default() },
+                archive: ArchiveOptions { lossless: true, ..Default::default() },
+                ..level(Compression::Medium)
+            },
         },
         Preset {
             name: "web",

@@ -396,7 +396,7 @@ impl WatchLoop {
                 return None;
             }
         };
-        let is_image = compressor_engine::detect(&bytes).is_some() || crate::discover::has_image_extension(&path);
+        let is_image = compressor_engine::detect(&bytes).is_some() || crate::discover::has_known_extension(&path);
         let ours = self.index.outputs.contains(&compressor_engine::report::sha256_hex(&bytes));
         if !is_image || ours {
             self.index.inputs.insert(path, stamp);

@@ -7,10 +7,10 @@ mod color;
 #[cfg(feature = "gif")]
 mod gif;
 #[cfg(feature = "jpeg")]
-mod jpeg;
+pub(crate) mod jpeg;
 #[cfg(feature = "png")]
 mod png;
-mod resize;
+pub(crate) mod resize;
 #[cfg(feature = "webp")]
 mod webp;
 
@@ -103,7 +103,7 @@ fn image_crate_format(format: Format) -> Option<image::ImageFormat> {
         Format::Webp => image::ImageFormat::WebP,
         Format::Tiff => image::ImageFormat::Tiff,
         Format::Bmp => image::ImageFormat::Bmp,
-        Format::Avif | Format::Heic => return None,
+        _ => return None,
     })
 }
 

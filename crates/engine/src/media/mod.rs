@@ -1,0 +1,187 @@
+//! Video and audio through the system's FFmpeg (ffmpeg-next): video re-encoded to H.264,
+//! H.265 or VP9 (scaled, upright), soundtracks and audio files to AAC, Opus or MP3.
+//!
+//! FFmpeg works on files here: ffmpeg-next has no safe in-memory I/O (its custom AVIO
+//! callbacks need `unsafe` glue and seeking, which MP4 muxing with `faststart` relies on),
+//! so the input goes to a temporary file and the output is read back from another one.
+
+mod audio;
+mod fifo;
+mod geometry;
+mod picture;
+mod probe;
+mod progress;
+mod settings;
+mod transcode;
+mod verify;
+mod video;
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use tempfile::NamedTempFile;
+
+use crate::detect::{Format, Kind};
+use crate::error::EngineError;
+use crate::options::Options;
+use crate::report::{FileFacts, Report, Status};
+use crate::{output_name, Compressed, Control, Limits};
+
+pub(crate) fn compress(
+    input: &[u8],
+    name: &str,
+    format: Format,
+    options: &Options,
+    limits: &Limits,
+    control: &Control,
+) -> Result<Compressed, EngineError> {
+    start_ffmpeg()?;
+    probe::check_complete(input, format)?;
+    let source = temp_file(format.extension(), Some(input))?;
+    let mut context = probe::open(source.path(), format)?;
+    let input_media = probe::facts(&context);
+    let has_picture = probe::video_stream(&context).is_some();
+    let settings = if format.kind() == Kind::Video && has_picture {
+        settings::for_video(format, &options.video)
+    } else {
+        settings::for_audio(format, &options.audio)
+    };
+    let target = settings.container;
+    let destination = temp_file(target.extension(), None)?;
+    let outcome = transcode::run(&mut context, format, destination.path(), &settings, limits, control)?;
+    drop(context);
+    let output = std::fs::read(destination.path())
+        .map_err(|e| EngineError::Encode { format: target.name(), reason: format!("reading the result back: {e}") })?;
+    let output_media = probe::facts(&probe::open(destination.path(), target)?);
+
+    let mut input_facts = describe(name, format, input, &input_media);
+    if format.kind() == Kind::Audio {
+        // Cover art is not what the file is about.
+        (input_facts.width, input_facts.height) = (None, None);
+    }
+    let explicit = outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, outcome.had_audio);
+    let transcode::Outcome { actions, warnings, .. } = outcome;
+    if output.len() >= input.len() && !explicit {
+        return Ok(Compressed {
+            report: Report {
+                status: Status::Skipped,
+                reason: Some(format!("already smaller than a re-encode ({} bytes)", output.len())),
+                output: input_facts.clone(),
+                input: input_facts,
+                actions,
+                warnings,
+            },
+            output: None,
+        });
+    }
+    let mut output_facts = describe(&output_name(name, format, target), target, &output, &output_media);
+    if outcome.dimensions.is_none() {
+        (output_facts.width, output_facts.height) = (None, None);
+    }
+    Ok(Compressed {
+        report: Report {
+            status: Status::Compressed,
+            reason: None,
+            input: input_facts,
+            output: output_facts,
+            actions,
+            warnings,
+        },
+        output: Some(output),
+    })
+}
+
+pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
+    start_ffmpeg()?;
+    probe::check_complete(bytes, format)?;
+    let file = temp_file(format.extension(), Some(bytes))?;
+    let mut context = probe::open(file.path(), format)?;
+    verify::decode_all(&mut context, format, limits)
+}
+
+/// A user who named a container or codec other than the input's, or asked to drop the
+/// sound, wants that file even if it is larger.
+fn asks_for_a_change(
+    format: Format,
+    options: &Options,
+    settings: &settings::Settings,
+    input: &probe::Facts,
+    had_audio: bool,
+) -> bool {
+    let differs = |asked: ffmpeg_next::codec::Id, current: &Option<String>| current.as_deref() != Some(asked.name());
+    if let Some(video) = &settings.video {
+        let v = &options.video;
+        v.format.is_some() && settings.container != format
+            || v.codec.is_some() && differs(video.codec.id(), &input.video_codec)
+            || v.audio_codec.is_some_and(|c| differs(c.id(), &input.audio_codec))
+            || v.mute && had_audio
+    } else {
+        options.audio.codec.is_some_and(|c| differs(c.id(), &input.audio_codec))
+    }
+}
+
+fn describe(name: &str, format: Format, bytes: &[u8], media: &probe::Facts) -> FileFacts {
+    let dimensions = media.width.zip(media.height);
+    let mut facts = FileFacts::describe(name, format, bytes, dimensions);
+    facts.duration = media.duration;
+    facts.video_codec = media.video_codec.clone();
+    facts.audio_codec = media.audio_codec.clone();
+    facts.bitrate = media.duration.filter(|d| *d > 0.0).map(|d| (bytes.len() as f64 * 8.0 / d).round() as u64);
+    facts
+}
+
+/// FFmpeg's one-time setup; its own log lines are silenced because every failure reaches
+/// the user as an `EngineError` instead.
+fn start_ffmpeg() -> Result<(), EngineError> {
+    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+    STARTED
+        .get_or_init(|| {
+            ffmpeg_next::init().map_err(|e| e.to_string())?;
+            ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Quiet);
+            Ok(())
+        })
+        .clone()
+        .map_err(|e| EngineError::Unavailable(format!("video and audio (FFmpeg failed to start: {e})")))
+}
+
+fn temp_file(extension: &str, contents: Option<&[u8]>) -> Result<NamedTempFile, EngineError> {
+    let failed = |e: std::io::Error| EngineError::Refused(format!("cannot write a temporary file for FFmpeg: {e}"));
+    let mut file =
+        tempfile::Builder::new().prefix("compressor-").suffix(&format!(".{extension}")).tempfile().map_err(failed)?;
+    if let Some(bytes) = contents {
+        file.write_all(bytes).and_then(|()| file.flush()).map_err(failed)?;
+    }
+    Ok(file)
+}
+
+/// A decoder for `stream`, still to be opened as video or audio.
+pub(super) fn decoder_for(stream: &ffmpeg_next::Stream) -> Result<ffmpeg_next::decoder::Decoder, EngineError> {
+    let mut context = ffmpeg_next::codec::context::Context::from_parameters(stream.parameters())
+        .map_err(|e| ffmpeg_failed("media", "reading the stream parameters", e))?;
+    // Frame threads, as the ffmpeg CLI uses: most of the decoding speed on small machines.
+    context.set_threading(ffmpeg_next::threading::Config::kind(ffmpeg_next::threading::Type::Frame));
+    let mut decoder = context.decoder();
+    // Frames then carry timestamps in the stream's own time base.
+    decoder.set_packet_time_base(stream.time_base());
+    Ok(decoder)
+}
+
+pub(super) fn cannot_decode(stream: &ffmpeg_next::Stream, error: ffmpeg_next::Error) -> EngineError {
+    let codec = stream.parameters().id();
+    let kind = match codec.medium() {
+        ffmpeg_next::media::Type::Video => "video",
+        ffmpeg_next::media::Type::Audio => "audio",
+        _ => "stream",
+    };
+    EngineError::Unsupported(format!("{} {kind} (this system's FFmpeg cannot decode it: {error})", codec.name()))
+}
+
+/// An FFmpeg call that failed while producing `what` ("video", "audio", a container name).
+pub(super) fn ffmpeg_failed(what: &'static str, doing: &str, error: ffmpeg_next::Error) -> EngineError {
+    EngineError::Encode { format: what, reason: format!("{doing}: {error}") }
+}
+
+/// "Try again after the other side has been drained" from send/receive calls.
+pub(super) fn is_again(error: &ffmpeg_next::Error) -> bool {
+    matches!(error, ffmpeg_next::Error::Other { errno } if *errno == ffmpeg_next::error::EAGAIN)
+}

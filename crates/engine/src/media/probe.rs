@@ -1,0 +1,197 @@
+//! Opening a media file and reading its facts (duration, codecs, size) the way ffprobe does,
+//! with damaged containers turned into errors a person understands.
+
+use std::path::Path;
+
+use ffmpeg_next::codec;
+use ffmpeg_next::format::{self, context::Input, stream::Disposition};
+use ffmpeg_next::media::Type;
+
+use super::geometry::Rotation;
+use crate::detect::Format;
+use crate::error::EngineError;
+
+/// What the report says about one side.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Facts {
+    pub duration: Option<f64>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// FFmpeg's own URL syntax would read a colon in a path as a protocol: say it is a file.
+pub(super) fn url(path: &Path) -> Result<String, EngineError> {
+    path.to_str()
+        .map(|p| format!("file:{p}"))
+        .ok_or_else(|| EngineError::Refused(format!("the temporary folder's path is not UTF-8: {}", path.display())))
+}
+
+pub(super) fn open(path: &Path, format: Format) -> Result<Input, EngineError> {
+    format::input(&url(path)?).map_err(|e| EngineError::Corrupt {
+        format: format.name(),
+        reason: format!("FFmpeg cannot read the container ({e})"),
+    })
+}
+
+/// The stream a player would show: the best video stream that is not cover art.
+pub(super) fn video_stream(input: &Input) -> Option<usize> {
+    let is_picture = |s: &format::stream::Stream| {
+        s.parameters().medium() == Type::Video && !s.disposition().contains(Disposition::ATTACHED_PIC)
+    };
+    match input.streams().best(Type::Video) {
+        Some(best) if is_picture(&best) => Some(best.index()),
+        _ => input.streams().find(|s| is_picture(s)).map(|s| s.index()),
+    }
+}
+
+pub(super) fn audio_stream(input: &Input) -> Option<usize> {
+    input.streams().best(Type::Audio).map(|s| s.index())
+}
+
+/// The clockwise turn a player applies: the display matrix, else the older `rotate` tag.
+pub(super) fn rotation(stream: &format::stream::Stream) -> Rotation {
+    for side_data in stream.side_data() {
+        if side_data.kind() == codec::packet::side_data::Type::DisplayMatrix {
+            return Rotation::from_display_matrix(side_data.data());
+        }
+    }
+    let degrees = stream.metadata().get("rotate").and_then(|r| r.trim().parse::<f64>().ok());
+    degrees.map(Rotation::from_degrees).unwrap_or(Rotation::None)
+}
+
+/// Stored (not displayed) size of a video stream, read from its header before any decoding.
+pub(super) fn dimensions(stream: &format::stream::Stream) -> Option<(u32, u32)> {
+    let parameters = stream.parameters();
+    // SAFETY: `parameters` points at the stream's live AVCodecParameters; only plain ints are read.
+    let (width, height) = unsafe { ((*parameters.as_ptr()).width, (*parameters.as_ptr()).height) };
+    Some((u32::try_from(width).ok()?, u32::try_from(height).ok()?)).filter(|(w, h)| *w > 0 && *h > 0)
+}
+
+/// Pixel aspect ratio (num, den): the container's if it sets one, else the codec's; (0, 1) unknown.
+pub(super) fn sample_aspect(stream: &format::stream::Stream) -> (i32, i32) {
+    let parameters = stream.parameters();
+    // SAFETY: both pointers are the stream's own, alive while `stream` is; plain values are read.
+    let (container, codec) =
+        unsafe { ((*stream.as_ptr()).sample_aspect_ratio, (*parameters.as_ptr()).sample_aspect_ratio) };
+    [container, codec].into_iter().find(|r| r.num > 0 && r.den > 0).map(|r| (r.num, r.den)).unwrap_or((0, 1))
+}
+
+/// When the first packet plays, in `AV_TIME_BASE` units: the CLI shifts every stream by it so
+/// the output starts at zero.
+pub(super) fn start_time(input: &Input) -> i64 {
+    // SAFETY: reads one plain field of the open format context.
+    let start = unsafe { (*input.as_ptr()).start_time };
+    if start == ffmpeg_next::ffi::AV_NOPTS_VALUE {
+        0
+    } else {
+        start
+    }
+}
+
+/// Seconds, from the container or else the longest stream.
+pub(super) fn duration(input: &Input) -> Option<f64> {
+    let container = input.duration();
+    if container > 0 {
+        return Some(container as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE));
+    }
+    input
+        .streams()
+        .filter(|s| s.duration() > 0)
+        .map(|s| s.duration() as f64 * f64::from(s.time_base()))
+        .reduce(f64::max)
+}
+
+pub(super) fn facts(input: &Input) -> Facts {
+    let codec_name = |index: Option<usize>| {
+        let stream = input.stream(index?)?;
+        Some(stream.parameters().id().name().to_string())
+    };
+    let video = video_stream(input);
+    let size = video.and_then(|i| input.stream(i)).and_then(|s| dimensions(&s));
+    Facts {
+        duration: duration(input),
+        video_codec: codec_name(video),
+        audio_codec: codec_name(audio_stream(input)),
+        width: size.map(|s| s.0),
+        height: size.map(|s| s.1),
+    }
+}
+
+/// Refuses an ISO base media file (MP4, MOV, M4A) cut short. FFmpeg opens a truncated
+/// file whose index comes first and quietly stops where the data ends, so the output
+/// would be a shorter video; one without its index (`moov`) it cannot open at all.
+pub(super) fn check_complete(bytes: &[u8], format: Format) -> Result<(), EngineError> {
+    if !matches!(format, Format::Mp4 | Format::Mov | Format::M4a) {
+        return Ok(());
+    }
+    let corrupt = |reason: String| EngineError::Corrupt { format: format.name(), reason };
+    let mut position = 0usize;
+    let mut has_index = false;
+    while let Some(header) = bytes.get(position..position + 8) {
+        let kind = &header[4..8];
+        if !kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            // Not a box: trailing data some writers append. Nothing more to check.
+            break;
+        }
+        let size = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            0 => (bytes.len() - position) as u64,
+            1 => match bytes.get(position + 8..position + 16) {
+                Some(large) => u64::from_be_bytes(large.try_into().unwrap_or_default()),
+                None => {
+                    return Err(corrupt(format!("the file is truncated inside the header of its '{}' box", name(kind))))
+                }
+            },
+            size => u64::from(size),
+        };
+        if size < 8 {
+            return Err(corrupt(format!("its '{}' box has an impossible size ({size} bytes)", name(kind))));
+        }
+        has_index |= kind == b"moov";
+        let end = position as u64 + size;
+        if end > bytes.len() as u64 {
+            return Err(corrupt(format!(
+                "the file is truncated: it ends at {} bytes but its '{}' box runs to {end} bytes",
+                bytes.len(),
+                name(kind)
+            )));
+        }
+        position = end as usize;
+    }
+    if !has_index {
+        return Err(corrupt(
+            "the file is incomplete: it has no 'moov' index (a download cut short or a recording that was never finished)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn name(kind: &[u8]) -> String {
+    String::from_utf8_lossy(kind).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(kind: &[u8; 4], payload: usize) -> Vec<u8> {
+        let mut out = ((payload + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.resize(payload + 8, 0);
+        out
+    }
+
+    #[test]
+    fn whole_files_pass_and_cut_ones_do_not() {
+        let file = [boxed(b"ftyp", 16), boxed(b"moov", 100), boxed(b"mdat", 1000)].concat();
+        check_complete(&file, Format::Mp4).unwrap();
+        let err = check_complete(&file[..file.len() / 2], Format::Mp4).unwrap_err().to_string();
+        assert!(err.contains("truncated") && err.contains("'mdat'"), "{err}");
+        let no_index = [boxed(b"ftyp", 16), boxed(b"mdat", 1000)].concat();
+        assert!(check_complete(&no_index, Format::Mp4).unwrap_err().to_string().contains("'moov'"));
+        // Other containers are FFmpeg's business.
+        check_complete(&file[..40], Format::Mkv).unwrap();
+    }
+}

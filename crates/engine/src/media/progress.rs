@@ -1,0 +1,45 @@
+//! Progress as a fraction of the input's duration, reported at most once per percent so the
+//! callback (a UI event, a terminal redraw) stays cheap.
+
+use crate::error::EngineError;
+use crate::Control;
+
+pub(super) struct Progress<'a, 'c> {
+    control: &'a Control<'c>,
+    duration: f64,
+    reported: f64,
+}
+
+impl<'a, 'c> Progress<'a, 'c> {
+    pub(super) fn new(control: &'a Control<'c>, duration: Option<f64>) -> Self {
+        Self { control, duration: duration.unwrap_or(0.0), reported: 0.0 }
+    }
+
+    /// Checked between frames: the point where stopping loses nothing but time.
+    pub(super) fn check_cancel(&self) -> Result<(), EngineError> {
+        if self.control.cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The decoder has reached `seconds` into the file.
+    pub(super) fn reached(&mut self, seconds: f64) {
+        if self.duration <= 0.0 || !seconds.is_finite() {
+            return;
+        }
+        let fraction = (seconds / self.duration).clamp(0.0, 1.0);
+        if fraction >= self.reported + 0.01 {
+            self.reported = fraction;
+            (self.control.progress)(fraction);
+        }
+    }
+
+    pub(super) fn finished(&mut self) {
+        if self.reported < 1.0 {
+            self.reported = 1.0;
+            (self.control.progress)(1.0);
+        }
+    }
+}
