@@ -6,7 +6,8 @@
 //! stored; it stays so. Hostile archives are refused before anything is inflated: too many
 //! members, a declared total over the limit, or names that climb out of the archive
 //! (`../`). A member that inflates to more than its header declared is refused too, so a
-//! lying header cannot exhaust memory.
+//! lying header cannot exhaust memory. A plain zip holding web pages is a website bundle:
+//! its HTML, CSS and JavaScript are minified as well.
 
 use std::io::{Cursor, Read, Write};
 
@@ -139,9 +140,51 @@ fn member_options(options: &Options) -> Options {
     options
 }
 
-fn recompress_member(engine: &Engine, member: &Member, options: &Options, depth: u32) -> Option<(Vec<u8>, Kind)> {
+/// What a member of a website bundle is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WebText {
+    Html,
+    Css,
+    Js,
+}
+
+fn web_text(name: &str) -> Option<WebText> {
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    match extension.as_str() {
+        "html" | "htm" => Some(WebText::Html),
+        "css" => Some(WebText::Css),
+        "js" | "mjs" => Some(WebText::Js),
+        _ => None,
+    }
+}
+
+/// Minifies the HTML, CSS and JavaScript of a website bundle (html-minifier for pages, with
+/// their inline styles and scripts; minifier, rustdoc's own, for files). Text that does not
+/// parse, or would not get smaller, is kept as it is.
+fn minify_web_text(kind: WebText, data: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(data).ok()?;
+    let minified = match kind {
+        WebText::Html => html_minifier::minify(text).ok()?,
+        WebText::Css => minifier::css::minify(text).ok()?.to_string(),
+        WebText::Js => minifier::js::minify(text).to_string(),
+    };
+    (minified.len() < data.len()).then(|| minified.into_bytes())
+}
+
+fn recompress_member(
+    engine: &Engine,
+    member: &Member,
+    options: &Options,
+    depth: u32,
+    website: bool,
+) -> Option<(Vec<u8>, Kind)> {
     if member.is_dir || member.data.is_empty() {
         return None;
+    }
+    if website {
+        if let Some(kind) = web_text(&member.name) {
+            return minify_web_text(kind, &member.data).map(|data| (data, Kind::Document));
+        }
     }
     let format = detect(&member.data)?;
     let wanted = matches!(format.kind(), Kind::Image | Kind::Archive | Kind::Document);
@@ -175,6 +218,9 @@ fn zip(
     let level = options.archive.compression;
     let mut actions = Vec::new();
 
+    // A plain zip with web pages in it is a website bundle: its text is minified too.
+    // (EPUB and office documents hold XHTML/XML, which these minifiers are not for.)
+    let website = format == Format::Zip && members.iter().any(|m| web_text(&m.name) == Some(WebText::Html));
     if !options.archive.lossless {
         let inner = member_options(options);
         let done = std::sync::atomic::AtomicUsize::new(0);
@@ -185,7 +231,7 @@ fn zip(
                 if control.cancelled() {
                     return None;
                 }
-                let result = recompress_member(engine, member, &inner, depth);
+                let result = recompress_member(engine, member, &inner, depth, website);
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 (control.progress)(finished as f64 / total as f64);
                 result
@@ -194,19 +240,24 @@ fn zip(
         if control.cancelled() {
             return Err(EngineError::Cancelled);
         }
-        let (mut images, mut documents) = (0, 0);
+        let (mut images, mut documents, mut minified) = (0, 0, 0);
         for (member, result) in members.iter_mut().zip(results) {
             if let Some((data, kind)) = result {
-                member.data = data;
-                if kind == Kind::Image {
+                if website && web_text(&member.name).is_some() {
+                    minified += 1;
+                } else if kind == Kind::Image {
                     images += 1;
                 } else {
                     documents += 1;
                 }
+                member.data = data;
             }
         }
         if images + documents > 0 {
             actions.push(format!("recompressed {images} images and {documents} nested documents/archives inside"));
+        }
+        if minified > 0 {
+            actions.push(format!("minified {minified} HTML/CSS/JS files"));
         }
     }
 

@@ -200,3 +200,89 @@ fn gzip_and_tar_gz_are_recompressed_losslessly() {
         assert!(decoded.stdout == text, "gzip -d gives the original back ({level})");
     }
 }
+
+#[test]
+fn a_website_bundle_is_minified_and_still_works() {
+    let html = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <!-- the page's title -->
+    <title>  Compressor   demo  </title>
+    <style>
+      body   { margin : 0 ;  color : #333333 ; }
+      .note  { font-weight : bold ; }
+    </style>
+  </head>
+  <body>
+    <h1>   Hello,    world   </h1>
+    <p class="note">
+       Smaller files,   same page.
+    </p>
+    <pre>  keep   this   spacing  </pre>
+    <img src="photo.jpg" alt="a photo">
+    <script>
+      // greet the reader
+      const  greeting =  "hi" ;
+      console.log( greeting ) ;
+    </script>
+  </body>
+</html>
+"#;
+    let css = "/* site styles */\nbody {\n    margin: 0;\n    padding: 0;\n}\n\n.card   >   h2 {\n    color: red;\n}\n";
+    let js = r#"// totals, in a way a careless minifier would break
+function total(items) {
+    let sum = 0;
+    for (const item of items) {
+        sum += item.price * item.count; // price times count
+    }
+    return sum
+}
+const text = 'a  string  with  spaces';
+const items = [{ price: 3, count: 2 }, { price: 10, count: 1 }];
+console.log(total(items), text, `${items.length} items`);
+"#;
+    let photo = std::fs::read(fixture("photo.jpg")).unwrap();
+    let input = zip_of(&[
+        ("site/index.html", html.as_bytes()),
+        ("site/style.css", css.as_bytes()),
+        ("site/app.js", js.as_bytes()),
+        ("site/photo.jpg", &photo),
+    ]);
+    let result = Engine::default().compress(&input, "site.zip", &Options::default()).unwrap();
+    assert!(result.report.actions.iter().any(|a| a.contains("minified 3")), "{:?}", result.report.actions);
+    let output = result.output.expect("smaller");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&output)).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    };
+    let (new_html, new_css, new_js) = (read("site/index.html"), read("site/style.css"), read("site/app.js"));
+    assert!(new_html.len() < html.len() && new_css.len() < css.len() && new_js.len() < js.len());
+
+    // The script prints the same thing (node runs both).
+    let run = |source: &str| {
+        let out = Command::new("node").args(["-e", source]).output().expect("node");
+        assert!(out.status.success(), "node: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(&new_js), run(js));
+    let inline = new_html.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("inline script");
+    assert_eq!(run(inline), "hi\n", "the page's own script still runs: {inline}");
+    // The page has the same text (whitespace collapsed, <pre> kept) and the same elements.
+    let page = "import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.tags = []; self.text = []; self.current = None
+    def handle_starttag(self, tag, attrs): self.tags.append((tag, sorted(attrs))); self.current = tag
+    def handle_endtag(self, tag): self.current = None
+    def handle_data(self, data):
+        if self.current in ('script', 'style'): return
+        self.text.append(data if self.current == 'pre' else ' '.join(data.split()))
+p = P(); p.feed(open(sys.argv[1]).read())
+print(p.tags); print([t for t in p.text if t.strip()])";
+    assert_eq!(python(page, new_html.as_bytes(), ".html"), python(page, html.as_bytes(), ".html"));
+    assert!(new_html.contains("<pre>  keep   this   spacing  </pre>"), "{new_html}");
+    assert_eq!(new_css.matches('{').count(), css.matches('{').count());
+}
