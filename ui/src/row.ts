@@ -132,6 +132,11 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
   cells.status.replaceChildren(...parts);
 
   const action = actionFor(status.state);
+  // The compare view shows pictures: a PDF, a video or an archive has nothing to show there.
+  if (action === "compare" && report && report.input.type !== "image") {
+    cells.actions.replaceChildren();
+    return;
+  }
   cells.actions.replaceChildren(
     h("button", {
       type: "button",

@@ -102,6 +102,18 @@ describe("the app", () => {
     expect(document.querySelector("[data-testid=notice]")!.textContent).toContain("/photos/notes.txt: not an image");
   });
 
+  it("offers the compare view for pictures only", async () => {
+    const pdf = done(6_648_423, 4_021_607);
+    if (pdf.state !== "done") throw new Error("fixture");
+    pdf.report.input = { ...pdf.report.input, type: "document", format: "pdf", mime: "application/pdf", width: undefined, height: undefined, pages: 42 };
+    pdf.report.output = { ...pdf.report.output, type: "document", format: "pdf", mime: "application/pdf", width: undefined, height: undefined, pages: 42 };
+    await dropAndPlay([{ id: 0, status: pdf }, { id: 1, status: done(2_000, 1_000) }]);
+    expect(cell(0, "type").textContent).toBe("PDF");
+    expect(row(0).dataset.state).toBe("done");
+    expect(row(0).querySelector("[data-action]")).toBeNull();
+    expect(row(1).querySelector("[data-action=compare]")).not.toBeNull();
+  });
+
   it("shows states, sizes, short hashes and reasons from a files-updated batch", async () => {
     await dropAndPlay(BATCH);
 
