@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use anyhow::Context;
 use clap::{ArgGroup, Args};
 use compressor_engine::{Engine, Options, Status};
-use compressor_pipeline::{discover, run_batch, FileError, FileOutcome, Job, OutputPolicy};
+use compressor_pipeline::sink::Recovery;
+use compressor_pipeline::{discover, recover_destinations, run_batch, FileError, FileOutcome, Job, OutputPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// What to do with each file and where results go: shared by `compress` and `watch`.
@@ -104,6 +105,16 @@ pub fn run(args: CompressArgs) -> ExitCode {
         }
     };
     let json = args.job.json;
+    for recovery in recover_destinations(&args.paths, &job.policy) {
+        match recovery {
+            Recovery::FinishedReplacement(path) => {
+                eprintln!("compressor: finished an interrupted replacement: {}", path.display())
+            }
+            Recovery::RemovedTemporary(path) => {
+                eprintln!("compressor: removed an interrupted run's temporary file {}", path.display())
+            }
+        }
+    }
     let (sources, discovery_errors) = discover(&args.paths);
     let tally = Mutex::new(Tally::default());
     for err in &discovery_errors {

@@ -186,6 +186,23 @@ pub fn process_unless_cancelled(
     Ok(Some(FileOutcome { path: path.clone(), destination: written_to, report }))
 }
 
+/// Finishes or cleans up what killed runs left where a batch over `paths` (files and
+/// folders, as the user gave them) will write: beside the files, and in the output folder.
+pub fn recover_destinations(paths: &[PathBuf], policy: &OutputPolicy) -> Vec<sink::Recovery> {
+    let mut done = Vec::new();
+    if let OutputPolicy::Folder(out) = policy {
+        done.extend(sink::recover(out, 64));
+    }
+    for path in paths {
+        if path.is_dir() {
+            done.extend(sink::recover(path, 64));
+        } else if let Some(folder) = path.parent().filter(|p| p.is_dir()) {
+            done.extend(sink::recover(folder, 1));
+        }
+    }
+    done
+}
+
 /// Runs `job` over `sources` on a bounded pool of workers. `on_result` is called from the
 /// workers as each file finishes; setting `cancel` stops files not yet started.
 pub fn run_batch(

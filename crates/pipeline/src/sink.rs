@@ -88,11 +88,11 @@ pub fn write_atomically(
 ) -> Result<(), WriteError> {
     let folder = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(folder).map_err(io_error(folder))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(folder)
-        .map_err(io_error(folder))?;
+    // The process id in the name lets a later run tell a dead run's leftovers from files
+    // another running process is still writing (see `recover`).
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut temp =
+        tempfile::Builder::new().prefix(&prefix).suffix(TEMP_SUFFIX).tempfile_in(folder).map_err(io_error(folder))?;
     temp.write_all(bytes).map_err(io_error(temp.path()))?;
     temp.as_file().sync_all().map_err(io_error(temp.path()))?;
 
@@ -128,16 +128,95 @@ pub fn replace_in_place(
 ) -> Result<(), WriteError> {
     let folder = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // Stage beside the destination under a temporary name, fully checked.
-    let staged = folder.join(format!("{TEMP_PREFIX}{}-{}{TEMP_SUFFIX}", std::process::id(), unique()));
+    let stem = format!("{TEMP_PREFIX}{}-{}", std::process::id(), unique());
+    let staged = folder.join(format!("{stem}{TEMP_SUFFIX}"));
     write_atomically(&staged, bytes, original, keep_dates, check)?;
+    // A journal says what the staged file is for, so that a run killed between the trash
+    // and the rename is finished by the next one (`recover`) instead of leaving a hole.
+    let journal = folder.join(format!("{stem}{JOURNAL_SUFFIX}"));
+    let entry =
+        Journal { original: original.to_path_buf(), staged: staged.clone(), destination: destination.to_path_buf() };
+    let json = serde_json::to_vec(&entry).map_err(|e| WriteError::Check(e.to_string()))?;
+    if let Err(err) = write_atomically(&journal, &json, &journal, false, |_| Ok(())) {
+        let _ = fs::remove_file(&staged);
+        return Err(err);
+    }
     if let Err(err) = trash::delete(original) {
         let _ = fs::remove_file(&staged);
+        let _ = fs::remove_file(&journal);
         return Err(WriteError::Trash { path: original.to_path_buf(), reason: err.to_string() });
     }
-    // Crash here: the original is in the trash and the output is staged; nothing is lost.
+    // Crash here: the original is in the trash and the output is staged; nothing is lost,
+    // and the journal lets the next run put the output in place.
     fs::rename(&staged, destination).map_err(io_error(destination))?;
     sync_folder(folder);
+    let _ = fs::remove_file(&journal);
     Ok(())
+}
+
+const JOURNAL_SUFFIX: &str = ".journal";
+
+/// An in-place replacement in progress.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Journal {
+    original: PathBuf,
+    staged: PathBuf,
+    destination: PathBuf,
+}
+
+/// What `recover` did in a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// A dead run's half-written temporary file was removed.
+    RemovedTemporary(PathBuf),
+    /// A dead run had moved the original to the trash but not yet renamed the checked
+    /// output into place: it is now in place.
+    FinishedReplacement(PathBuf),
+}
+
+/// Whether the process that made a temporary file is gone (its id is in the name).
+fn owner_is_gone(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { return false };
+    let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { return false };
+    pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Cleans up after runs that were killed while writing into `folder` (and, with `depth`
+/// above 1, its sub-folders): a replacement that had got as far as the trash is finished,
+/// and half-written temporary files are removed. Files of live processes are left alone.
+pub fn recover(folder: &Path, depth: usize) -> Vec<Recovery> {
+    if !cfg!(target_os = "linux") {
+        return Vec::new(); // the owner check reads /proc
+    }
+    let mut done = Vec::new();
+    let mut temporaries = Vec::new();
+    for entry in walkdir::WalkDir::new(folder).max_depth(depth).into_iter().filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type().is_file() || !owner_is_gone(&name) {
+            continue;
+        }
+        if name.ends_with(JOURNAL_SUFFIX) {
+            if let Some(journal) = fs::read(entry.path()).ok().and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
+            {
+                // Only when the original is gone (in the trash) and nothing took its place.
+                let unfinished =
+                    journal.staged.is_file() && !journal.original.exists() && !journal.destination.exists();
+                if unfinished && fs::rename(&journal.staged, &journal.destination).is_ok() {
+                    done.push(Recovery::FinishedReplacement(journal.destination.clone()));
+                }
+            }
+            let _ = fs::remove_file(entry.path());
+        } else if name.ends_with(TEMP_SUFFIX) {
+            temporaries.push(entry.into_path());
+        }
+    }
+    // After the journals: a staged file whose replacement was just finished is gone by now.
+    for path in temporaries {
+        if path.exists() && fs::remove_file(&path).is_ok() {
+            done.push(Recovery::RemovedTemporary(path));
+        }
+    }
+    done
 }
 
 fn unique() -> u64 {
@@ -207,5 +286,40 @@ mod tests {
         assert_eq!(FileTime::from_last_modification_time(&meta), old);
         assert_eq!(meta.permissions().mode() & 0o777, 0o640);
         assert_eq!(fs::read(&destination).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_replacement_killed_after_the_trash_is_finished_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a run with id 4194999 (above any real pid) leaves when killed between moving
+        // the original to the trash and renaming the checked output into place.
+        let dead = "4194999";
+        let staged = dir.path().join(format!("{TEMP_PREFIX}{dead}-7{TEMP_SUFFIX}"));
+        fs::write(&staged, b"the checked output").unwrap();
+        let original = dir.path().join("photo.jpg");
+        let journal = Journal { original: original.clone(), staged: staged.clone(), destination: original.clone() };
+        let journal_path = dir.path().join(format!("{TEMP_PREFIX}{dead}-7{JOURNAL_SUFFIX}"));
+        fs::write(&journal_path, serde_json::to_vec(&journal).unwrap()).unwrap();
+        // And a half-written temporary file of the same run, and one of a live process.
+        let half = dir.path().join(format!("{TEMP_PREFIX}{dead}-abc{TEMP_SUFFIX}"));
+        fs::write(&half, b"half").unwrap();
+        let live = dir.path().join(format!("{TEMP_PREFIX}{}-xyz{TEMP_SUFFIX}", std::process::id()));
+        fs::write(&live, b"being written").unwrap();
+        let other_live = dir.path().join(format!("{TEMP_PREFIX}1-xyz{TEMP_SUFFIX}"));
+        fs::write(&other_live, b"pid 1 is alive").unwrap();
+
+        let done = recover(dir.path(), 1);
+        assert!(done.contains(&Recovery::FinishedReplacement(original.clone())), "{done:?}");
+        assert!(done.contains(&Recovery::RemovedTemporary(half.clone())), "{done:?}");
+        assert_eq!(fs::read(&original).unwrap(), b"the checked output");
+        assert!(!staged.exists() && !journal_path.exists() && !half.exists());
+        assert!(live.exists() && other_live.exists(), "files of live processes are left alone");
+
+        // Had the original still been there, the staged copy is dropped instead.
+        fs::write(&staged, b"second output").unwrap();
+        fs::write(&journal_path, serde_json::to_vec(&journal).unwrap()).unwrap();
+        recover(dir.path(), 1);
+        assert_eq!(fs::read(&original).unwrap(), b"the checked output");
+        assert!(!staged.exists() && !journal_path.exists());
     }
 }
