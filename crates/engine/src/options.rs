@@ -234,7 +234,9 @@ impl Options {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
         let options: Options = serde_path_to_error::deserialize(deserializer).map_err(|err| {
             let path = err.path().to_string();
-            let field = if path == "." { "options".to_string() } else { path };
+            // An unknown key that is itself empty leaves an empty path (or a trailing dot).
+            let trimmed = path.trim_matches('.');
+            let field = if trimmed.is_empty() { "options".to_string() } else { trimmed.to_string() };
             InvalidOptions { errors: vec![FieldError::new(&field, err.inner().to_string())] }
         })?;
         options.validate()?;
@@ -381,6 +383,16 @@ mod tests {
                 "When mode='auto', at least one of 'width' or 'height' must be specified."
             )]
         );
+    }
+
+    #[test]
+    fn every_refusal_names_a_field_even_for_broken_json() {
+        // Found by fuzzing (fuzz/artifacts/detect_and_options): a stray quote before a key.
+        let broken = "{\"image\": {\"resize\": {\"mode\": \"auto\"}},\"\"pdf\": {\"compression\": \"ultra\"}}\n";
+        for text in [broken, "", "[", "{\"\": 1}", "\"x\""] {
+            let errors = errors_of(text);
+            assert!(errors.iter().all(|e| !e.field.is_empty() && !e.message.is_empty()), "{text:?}: {errors:?}");
+        }
     }
 
     #[test]

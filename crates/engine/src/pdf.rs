@@ -57,6 +57,10 @@ pub(crate) fn compress(
 ) -> Result<Compressed, EngineError> {
     let mut document = load(input, limits)?;
     let pages = document.get_pages().len() as u32;
+    if pages == 0 {
+        // (Found by fuzzing: a damaged page tree would otherwise give an output `verify` refuses.)
+        return Err(corrupt("no pages (the page tree is damaged)"));
+    }
     let mut input_facts = FileFacts::describe(name, Format::Pdf, input, None);
     input_facts.pages = Some(pages);
     if document.is_encrypted() {

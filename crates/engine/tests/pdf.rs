@@ -148,3 +148,22 @@ fn broken_and_encrypted_pdfs_get_a_clear_answer() {
         Err(err) => assert!(err.to_string().contains("encrypt") || err.to_string().contains("password"), "{err}"),
     }
 }
+
+/// Inputs the fuzzer (scripts/fuzz.sh) found, kept as regression tests: whatever the engine
+/// makes of them must verify.
+#[test]
+fn fuzzer_findings_give_an_error_or_an_output_that_verifies() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fuzz");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let input = std::fs::read(&path).unwrap();
+        let engine = Engine::default();
+        if let Ok(result) = engine.compress(&input, "fuzz", &Options::default()) {
+            if let Some(output) = &result.output {
+                if let Err(err) = engine.verify(output) {
+                    panic!("{}: the output does not verify: {err}", path.display());
+                }
+            }
+        }
+    }
+}

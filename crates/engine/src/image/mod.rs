@@ -41,6 +41,7 @@ struct Tuning {
     palette_quality: (u8, u8),
     oxipng_preset: u8,
     webp_effort: i32,
+    #[cfg_attr(not(feature = "avif"), allow(dead_code))]
     avif_speed: u8,
 }
 
@@ -81,6 +82,7 @@ impl Tuning {
     }
 
     /// AVIF reaches a JPEG's look at a lower nominal quality.
+    #[cfg_attr(not(feature = "avif"), allow(dead_code))]
     fn avif_quality(&self) -> f32 {
         (self.quality - 10.0).clamp(1.0, 100.0)
     }
