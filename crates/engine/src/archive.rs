@@ -16,7 +16,7 @@ use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
 use crate::options::{Compression, Options};
-use crate::report::{FileFacts, Report, Status};
+use crate::report::FileFacts;
 use crate::{detect, Compressed, Control, Engine, EngineError, Format, Kind, Limits};
 
 fn corrupt(format: Format, reason: impl ToString) -> EngineError {
@@ -324,27 +324,11 @@ fn finish(
 ) -> Result<Compressed, EngineError> {
     if output.len() as u64 >= input_facts.size {
         let reason = format!("already smaller than a re-pack ({} bytes)", output.len());
-        let report = Report {
-            status: Status::Skipped,
-            reason: Some(reason),
-            output: input_facts.clone(),
-            input: input_facts,
-            actions,
-            warnings: Vec::new(),
-        };
-        return Ok(Compressed { report, output: None });
+        return Ok(Compressed::skipped(input_facts, reason, actions, Vec::new()));
     }
     let mut output_facts = FileFacts::describe(name, format, &output, None);
     output_facts.members = members;
-    let report = Report {
-        status: Status::Compressed,
-        reason: None,
-        input: input_facts,
-        output: output_facts,
-        actions,
-        warnings: Vec::new(),
-    };
-    Ok(Compressed { report, output: Some(output) })
+    Ok(Compressed::written(input_facts, output_facts, output, actions, Vec::new()))
 }
 
 fn inflate_gzip(input: &[u8], limits: &Limits) -> Result<Vec<u8>, EngineError> {

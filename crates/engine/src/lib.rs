@@ -91,6 +91,27 @@ pub struct Compressed {
     pub output: Option<Vec<u8>>,
 }
 
+impl Compressed {
+    /// The original is the result (nothing smaller came out); `reason` says why.
+    pub fn skipped(input: FileFacts, reason: String, actions: Vec<String>, warnings: Vec<String>) -> Self {
+        let report =
+            Report { status: Status::Skipped, reason: Some(reason), output: input.clone(), input, actions, warnings };
+        Compressed { report, output: None }
+    }
+
+    /// A new output, described by `facts`.
+    pub fn written(
+        input: FileFacts,
+        facts: FileFacts,
+        output: Vec<u8>,
+        actions: Vec<String>,
+        warnings: Vec<String>,
+    ) -> Self {
+        let report = Report { status: Status::Compressed, reason: None, input, output: facts, actions, warnings };
+        Compressed { report, output: Some(output) }
+    }
+}
+
 /// The engine, configured with its limits. Cheap to clone and safe to share across threads.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {

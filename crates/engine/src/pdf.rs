@@ -16,7 +16,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use crate::image::jpeg::{self, Chroma};
 use crate::options::{Compression, PdfOptions};
-use crate::report::{FileFacts, Report, Status};
+use crate::report::FileFacts;
 use crate::{Compressed, EngineError, Format, Limits};
 
 fn corrupt(reason: impl ToString) -> EngineError {
@@ -57,15 +57,16 @@ pub(crate) fn compress(
 ) -> Result<Compressed, EngineError> {
     let mut document = load(input, limits)?;
     let pages = document.get_pages().len() as u32;
+    let mut input_facts = FileFacts::describe(name, Format::Pdf, input, None);
+    if document.is_encrypted() {
+        let reason = "the PDF is encrypted: it is left exactly as it is".to_string();
+        return Ok(Compressed::skipped(input_facts, reason, Vec::new(), Vec::new()));
+    }
     if pages == 0 {
         // (Found by fuzzing: a damaged page tree would otherwise give an output `verify` refuses.)
         return Err(corrupt("no pages (the page tree is damaged)"));
     }
-    let mut input_facts = FileFacts::describe(name, Format::Pdf, input, None);
     input_facts.pages = Some(pages);
-    if document.is_encrypted() {
-        return Ok(skipped(input_facts, "the PDF is encrypted: it is left exactly as it is".into(), Vec::new()));
-    }
     let mut actions = Vec::new();
     let mut warnings = Vec::new();
 
@@ -105,31 +106,11 @@ pub(crate) fn compress(
     }
     if output.len() as u64 >= input_facts.size {
         let reason = format!("already smaller than a rewrite ({} bytes)", output.len());
-        return Ok(skipped(input_facts, reason, actions));
+        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
     }
     let mut output_facts = FileFacts::describe(name, Format::Pdf, &output, None);
     output_facts.pages = Some(pages);
-    let report = Report {
-        status: Status::Compressed,
-        reason: None,
-        input: input_facts,
-        output: output_facts,
-        actions,
-        warnings,
-    };
-    Ok(Compressed { report, output: Some(output) })
-}
-
-fn skipped(facts: FileFacts, reason: String, actions: Vec<String>) -> Compressed {
-    let report = Report {
-        status: Status::Skipped,
-        reason: Some(reason),
-        output: facts.clone(),
-        input: facts,
-        actions,
-        warnings: Vec::new(),
-    };
-    Compressed { report, output: None }
+    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
 }
 
 fn filters(stream: &Stream) -> Vec<Vec<u8>> {

@@ -22,7 +22,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 use crate::detect::Format;
 use crate::error::EngineError;
 use crate::options::{Compression, ImageFormat, ImageOptions};
-use crate::report::{FileFacts, Report, Status};
+use crate::report::FileFacts;
 use crate::{output_name, Compressed, Limits};
 
 /// Metadata to embed in an output.
@@ -277,30 +277,10 @@ pub(crate) fn compress(
     let Job { actions, warnings, .. } = job;
     if output.len() >= input.len() && !explicit {
         let reason = format!("output would not be smaller ({} bytes vs {} bytes)", output.len(), input.len());
-        return Ok(Compressed {
-            report: Report {
-                status: Status::Skipped,
-                reason: Some(reason),
-                output: input_facts.clone(),
-                input: input_facts,
-                actions,
-                warnings,
-            },
-            output: None,
-        });
+        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
     }
     let output_facts = FileFacts::describe(&output_name(name, format, target), target, &output, Some(dimensions));
-    Ok(Compressed {
-        report: Report {
-            status: Status::Compressed,
-            reason: None,
-            input: input_facts,
-            output: output_facts,
-            actions,
-            warnings,
-        },
-        output: Some(output),
-    })
+    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
 }
 
 impl Job<'_> {

@@ -24,7 +24,7 @@ use tempfile::NamedTempFile;
 use crate::detect::{Format, Kind};
 use crate::error::EngineError;
 use crate::options::Options;
-use crate::report::{FileFacts, Report, Status};
+use crate::report::FileFacts;
 use crate::{output_name, Compressed, Control, Limits};
 
 pub(crate) fn compress(
@@ -62,33 +62,14 @@ pub(crate) fn compress(
     let explicit = outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, outcome.had_audio);
     let transcode::Outcome { actions, warnings, .. } = outcome;
     if output.len() >= input.len() && !explicit {
-        return Ok(Compressed {
-            report: Report {
-                status: Status::Skipped,
-                reason: Some(format!("already smaller than a re-encode ({} bytes)", output.len())),
-                output: input_facts.clone(),
-                input: input_facts,
-                actions,
-                warnings,
-            },
-            output: None,
-        });
+        let reason = format!("already smaller than a re-encode ({} bytes)", output.len());
+        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
     }
     let mut output_facts = describe(&output_name(name, format, target), target, &output, &output_media);
     if outcome.dimensions.is_none() {
         (output_facts.width, output_facts.height) = (None, None);
     }
-    Ok(Compressed {
-        report: Report {
-            status: Status::Compressed,
-            reason: None,
-            input: input_facts,
-            output: output_facts,
-            actions,
-            warnings,
-        },
-        output: Some(output),
-    })
+    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
 }
 
 pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
