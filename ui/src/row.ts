@@ -1,8 +1,9 @@
 // One results-table row: building its element once, and bringing it up to date with an item.
 
+import type { Report_Serialize } from "./bindings";
 import { copyButton } from "./copy";
 import { h, setAttr, setText } from "./dom";
-import { extensionOf, folderOf, formatBytes, formatExactBytes, formatName, formatPercent, parentName, savedRatio, shortHash } from "./format";
+import { extensionOf, folderOf, formatBytes, formatDimensions, formatExactBytes, formatName, formatPercent, parentName, savedRatio, shortHash } from "./format";
 import { type Item, type ItemState, reasonOf, reportOf } from "./store";
 
 export const COLUMNS = [
@@ -130,6 +131,9 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
     parts.push(document.createTextNode(" "), h("span", { class: "reason", title: reason }, reason));
   }
   cells.status.replaceChildren(...parts);
+  // What was done, and the facts of the kind (pages, duration, members), on hover: the
+  // compare view only exists for pictures.
+  setAttr(cells.status, "title", report ? describeReport(report) : null);
 
   const action = actionFor(status.state);
   // The compare view shows pictures: a PDF, a video or an archive has nothing to show there.
@@ -155,4 +159,18 @@ function fillHash(cell: HTMLElement, hash: string | null, copyLabel: string): vo
   const button = copyButton(copyLabel);
   button.dataset.copy = hash;
   cell.replaceChildren(h("code", { class: "hash", title: hash }, shortHash(hash)), button);
+}
+
+/** "42 pages · 6.6 MB → 4.0 MB" and the actions, one per line. */
+export function describeReport(report: Report_Serialize): string {
+  const facts: string[] = [];
+  const { input, output } = report;
+  if (output.pages != null) facts.push(`${output.pages} ${output.pages === 1 ? "page" : "pages"}`);
+  if (output.members != null) facts.push(`${output.members} ${output.members === 1 ? "member" : "members"}`);
+  if (output.duration != null) facts.push(`${output.duration.toFixed(1)} s`);
+  const codecs = [output.video_codec, output.audio_codec].filter(Boolean).join(" + ");
+  if (codecs) facts.push(codecs);
+  if (output.width != null && output.height != null) facts.push(formatDimensions(output.width, output.height));
+  facts.push(`${formatBytes(input.size)} → ${formatBytes(output.size)}`);
+  return [facts.join(" · "), ...report.actions, ...(report.warnings ?? []).map((w) => `warning: ${w}`)].join("\n");
 }

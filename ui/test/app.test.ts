@@ -112,6 +112,10 @@ describe("the app", () => {
     expect(row(0).dataset.state).toBe("done");
     expect(row(0).querySelector("[data-action]")).toBeNull();
     expect(row(1).querySelector("[data-action=compare]")).not.toBeNull();
+    // What was done, and the page count, are on the status cell instead.
+    const title = cell(0, "status").getAttribute("title")!;
+    expect(title.split("\n")[0]).toBe("42 pages · 6.65 MB → 4.02 MB");
+    expect(title).toContain("mozjpeg q75 4:2:0");
   });
 
   it("shows states, sizes, short hashes and reasons from a files-updated batch", async () => {
