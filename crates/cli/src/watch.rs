@@ -54,7 +54,7 @@ pub struct WatchArgs {
 fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     let settle = Duration::from_millis(args.settle_ms);
     let finish = |mut rule: WatchRule, index: Option<PathBuf>| {
-        rule.recursive = !args.no_recursive;
+        rule.recursive &= !args.no_recursive;
         rule.poll = args.poll;
         rule.stable_for = settle;
         if let Some(index) = index {
@@ -76,13 +76,10 @@ fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     let mut rules = Vec::new();
     for setting in settings.watch_rules.iter().filter(|r| !r.paused) {
         let mut rule = rule_from_setting(&settings, setting).map_err(|e| anyhow::anyhow!("{}: {e}", setting.folder))?;
-        let depth_limited = rule.recursive;
         if let Some(jobs) = args.jobs {
             rule.job.jobs = jobs;
         }
-        rule = finish(rule, None);
-        rule.recursive &= depth_limited;
-        rules.push(rule);
+        rules.push(finish(rule, None));
     }
     if rules.is_empty() {
         anyhow::bail!("no watch rules in {} (add `watch_rules` there, or from the app)", path.display());

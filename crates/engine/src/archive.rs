@@ -15,13 +15,10 @@ use rayon::prelude::*;
 use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
+use crate::error::corrupt;
 use crate::options::{Compression, Options};
 use crate::report::FileFacts;
 use crate::{detect, Compressed, Control, Engine, EngineError, Format, Kind, Limits};
-
-fn corrupt(format: Format, reason: impl ToString) -> EngineError {
-    EngineError::Corrupt { format: format.name(), reason: reason.to_string() }
-}
 
 pub(crate) fn compress(
     engine: &Engine,

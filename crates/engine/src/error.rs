@@ -28,6 +28,11 @@ pub enum EngineError {
     Unavailable(String),
 }
 
+/// The data of `format` is damaged, for the reason given.
+pub(crate) fn corrupt(format: crate::Format, reason: impl std::fmt::Display) -> EngineError {
+    EngineError::Corrupt { format: format.name(), reason: reason.to_string() }
+}
+
 /// Options that failed validation, one entry per field, shaped like the API's 422 `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

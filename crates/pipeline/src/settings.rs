@@ -170,10 +170,16 @@ impl Settings {
 
     /// The options for new files: the chosen preset with the metadata switches applied.
     pub fn options(&self) -> Options {
-        let mut options = self.find_preset(&self.preset).unwrap_or_default();
+        self.preset_options(&self.preset).unwrap_or_default()
+    }
+
+    /// A preset's options with the settings' metadata switches applied (what a watch rule
+    /// naming that preset uses).
+    pub fn preset_options(&self, name: &str) -> Option<Options> {
+        let mut options = self.find_preset(name)?;
         options.image.keep_exif |= self.keep_exif;
         options.image.keep_icc |= self.keep_icc;
-        options
+        Some(options)
     }
 
     /// A preset as shareable JSON (`{"name", "description", "options"}`), built-in or user.

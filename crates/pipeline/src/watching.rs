@@ -36,10 +36,8 @@ pub fn rule_from_setting(settings: &Settings, setting: &WatchRuleSetting) -> Res
     if !folder.is_dir() {
         return Err(format!("cannot watch {}: not a folder", setting.folder));
     }
-    let mut options =
-        settings.find_preset(&setting.preset).ok_or_else(|| format!("no preset named '{}'", setting.preset))?;
-    options.image.keep_exif |= settings.keep_exif;
-    options.image.keep_icc |= settings.keep_icc;
+    let options =
+        settings.preset_options(&setting.preset).ok_or_else(|| format!("no preset named '{}'", setting.preset))?;
     let policy = setting.output.policy()?;
     let job = Job { options, policy, keep_dates: settings.keep_dates, jobs: settings.jobs as usize };
     let mut rule = WatchRule::new(folder.clone(), job, default_index(&folder));
@@ -239,9 +237,8 @@ impl WatchService {
 
 /// What a rule's watcher depends on: restarting is needed when any of it changes.
 fn signature(settings: &Settings, setting: &WatchRuleSetting) -> String {
-    let options = settings.find_preset(&setting.preset);
-    serde_json::to_string(&(setting, options, settings.keep_dates, settings.keep_exif, settings.keep_icc))
-        .unwrap_or_default()
+    let options = settings.preset_options(&setting.preset);
+    serde_json::to_string(&(setting, options, settings.keep_dates)).unwrap_or_default()
 }
 
 fn record(shared: &Mutex<Shared>, notify: &(dyn Fn(&Activity) + Send + Sync), folder: &str, event: WatchEvent) {

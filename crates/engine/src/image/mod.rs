@@ -20,6 +20,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::detect::Format;
+use crate::error::corrupt;
 use crate::error::EngineError;
 use crate::options::{Compression, ImageFormat, ImageOptions};
 use crate::report::FileFacts;
@@ -107,10 +108,6 @@ fn image_crate_format(format: Format) -> Option<image::ImageFormat> {
         Format::Bmp => image::ImageFormat::Bmp,
         _ => return None,
     })
-}
-
-fn corrupt(format: Format, err: impl std::fmt::Display) -> EngineError {
-    EngineError::Corrupt { format: format.name(), reason: err.to_string() }
 }
 
 fn decoder_error(format: Format, err: image::ImageError, limits: &Limits, size: (u32, u32)) -> EngineError {
