@@ -12,6 +12,8 @@ packages=(
   # desktop app (Tauri 2 on WebKitGTK) and its real-window tests
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev file
   xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11
+  # storage tests: a real keychain (the Secret Service of GNOME Keyring) on a private D-Bus session
+  dbus gnome-keyring libsecret-tools
 )
 
 missing=()
@@ -54,13 +56,17 @@ if [ "${node_major:-0}" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
   export PATH="$node_prefix/bin:$PATH"
 fi
 
-# The formats' own readers, which the tests use to open our documents (python-docx, openpyxl,
-# python-pptx). Into a folder of ours rather than the system Python, which Debian manages.
+# Python tools the tests use, into a folder of ours rather than the system Python, which
+# Debian manages: the formats' own readers (python-docx, openpyxl, python-pptx) open our
+# documents; moto_server is the S3 server the storage tests upload to, and boto3 and
+# azure-storage-blob check what landed there independently of our code.
 python_deps="$HOME/.cache/compressor/python"
-if [ ! -f "$python_deps/.complete" ]; then
-  python3 -m pip install --quiet --target "$python_deps" python-docx==1.2.0 openpyxl==3.1.5 python-pptx==1.0.2
-  touch "$python_deps/.complete"
+if [ ! -f "$python_deps/.complete-2" ]; then
+  python3 -m pip install --quiet --target "$python_deps" python-docx==1.2.0 openpyxl==3.1.5 python-pptx==1.0.2 \
+    'moto[server]==5.2.5' boto3 azure-storage-blob==12.27.1
+  touch "$python_deps/.complete-2"
 fi
+export PATH="$python_deps/bin:$PATH"
 export PYTHONPATH="$python_deps${PYTHONPATH:+:$PYTHONPATH}"
 
 # One shared target folder outside the clone, so a second clone or CI run reuses the build.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, fetches the real test media, and runs
-# every test: the UI's unit tests, all Rust tests, then the desktop app end to end in a real
+# every test: the UI's unit tests, all Rust tests (storage ones against real S3 and Azure
+# servers), then the desktop app end to end in a real
 # window (Xvfb + WebKitWebDriver + tauri-driver, with a native drag-and-drop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,9 @@ npm --prefix ui run build
 npm --prefix ui test
 
 echo "== Rust tests"
+# The storage tests start their own moto_server (pip, by setup.sh), Azurite (npm, here) and
+# Secret Service (gnome-keyring on a private D-Bus session), each on a free loopback port.
+npm_deps tests/servers
 cargo test --workspace --locked "$@"
 
 echo "== Desktop app end to end (real window under Xvfb)"

@@ -85,7 +85,10 @@ pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(
         return Err(format!("no preset named '{}'", settings.preset));
     }
     let mut settings = settings;
-    settings.watch_rules = settings_of(&state).watch_rules;
+    // Connectors change through their own commands (secrets go to the keychain).
+    let current = settings_of(&state);
+    settings.watch_rules = current.watch_rules;
+    settings.connectors = current.connectors;
     commit(&state, settings)
 }
 
@@ -190,6 +193,7 @@ pub fn add_paths(state: State<'_, AppState>, paths: Vec<String>) -> Result<AddRe
         policy: settings.output.policy()?,
         keep_dates: settings.keep_dates,
         jobs: settings.jobs as usize,
+        store: settings.output.open_store(&settings, &compressor_storage::Keychain)?,
     };
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     let (sources, errors) = discover(&paths);

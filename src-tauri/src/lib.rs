@@ -3,6 +3,7 @@
 //! from them (see `bindings_are_current` in the tests), so the UI never re-declares a Rust type.
 
 pub mod commands;
+pub mod connectors;
 pub mod state;
 
 use std::time::Duration;
@@ -42,6 +43,13 @@ macro_rules! specta_builder {
                 $crate::commands::add_watch_rule,
                 $crate::commands::update_watch_rule,
                 $crate::commands::remove_watch_rule,
+                $crate::connectors::list_providers,
+                $crate::connectors::list_connectors,
+                $crate::connectors::add_connector,
+                $crate::connectors::remove_connector,
+                $crate::connectors::test_connector,
+                $crate::connectors::test_connector_spec,
+                $crate::connectors::list_buckets,
             ])
             .events($crate::__private::collect_events![$crate::commands::FilesUpdated, $crate::commands::WatchActivity])
             // File sizes are u64; they stay far below 2^53.

@@ -123,7 +123,7 @@ fn queued_files_report_sizes_and_hashes_through_events() {
     for (index, item) in items.iter().enumerate() {
         let name = item["name"].as_str().unwrap();
         match final_status(index as u32) {
-            ItemStatus::Done { report, destination: Some(destination) } => {
+            ItemStatus::Done { report, destination: Some(destination), .. } => {
                 let bytes = std::fs::read(&destination).unwrap();
                 assert_eq!(report.output.size, bytes.len() as u64, "{name}");
                 assert_eq!(report.output.hashes.sha256, compressor_engine::report::sha256_hex(&bytes), "{name}");

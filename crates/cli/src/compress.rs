@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// What to do with each file and where results go: shared by `compress` and `watch`.
 #[derive(Args)]
 #[command(group(ArgGroup::new("settings").args(["preset", "options"])))]
-#[command(group(ArgGroup::new("sink").args(["out", "suffix", "in_place"])))]
+#[command(group(ArgGroup::new("sink").args(["out", "suffix", "in_place", "store"])))]
 pub struct JobArgs {
     /// A built-in preset (see `compressor presets`).
     #[arg(long)]
@@ -33,6 +33,14 @@ pub struct JobArgs {
     /// Replace the originals (each moved to the system trash once its output is written and checked).
     #[arg(long)]
     in_place: bool,
+    /// Upload results to this storage connector (id or name; see `compressor connectors`)
+    /// instead of writing local files. The originals are not touched.
+    #[arg(long, value_name = "CONNECTOR")]
+    store: Option<String>,
+    /// The API's `store` options as JSON (bucket, region, path, acl, class, metadata,
+    /// headers, tags), or @FILE.
+    #[arg(long, value_name = "JSON|@FILE", requires = "store")]
+    store_options: Option<String>,
     /// Give outputs the original's modification time.
     #[arg(long)]
     keep_dates: bool,
@@ -42,9 +50,18 @@ pub struct JobArgs {
 }
 
 impl JobArgs {
-    /// The job these arguments describe; invalid options are reported field by field.
-    pub fn job(&self, jobs: usize) -> anyhow::Result<Job> {
-        Ok(Job { options: options_from(self)?, policy: policy_from(self), keep_dates: self.keep_dates, jobs })
+    /// The job these arguments describe; invalid options are reported field by field. With
+    /// `--store`, the connector is opened (its secret read from the keychain) here.
+    pub fn job(&self, jobs: usize, single_file: bool) -> anyhow::Result<Job> {
+        let store = match &self.store {
+            Some(connector) => Some(std::sync::Arc::new(crate::connectors::open_sink(
+                connector,
+                self.store_options.as_deref(),
+                single_file,
+            )?)),
+            None => None,
+        };
+        Ok(Job { options: options_from(self)?, policy: policy_from(self), keep_dates: self.keep_dates, jobs, store })
     }
 }
 
@@ -78,6 +95,9 @@ fn options_from(args: &JobArgs) -> anyhow::Result<Options> {
 }
 
 fn policy_from(args: &JobArgs) -> OutputPolicy {
+    if args.store.is_some() {
+        return OutputPolicy::Store;
+    }
     match (&args.out, &args.suffix, args.in_place) {
         (Some(dir), _, _) => OutputPolicy::Folder(dir.clone()),
         (_, _, true) => OutputPolicy::InPlace,
@@ -97,7 +117,8 @@ struct Tally {
 }
 
 pub fn run(args: CompressArgs) -> ExitCode {
-    let job = match args.job.job(args.jobs) {
+    let single_file = args.paths.len() == 1 && args.paths[0].is_file();
+    let job = match args.job.job(args.jobs, single_file) {
         Ok(job) => job,
         Err(err) => {
             eprintln!("compressor: {err:#}");
@@ -193,12 +214,18 @@ pub fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&Progr
             "path": outcome.path,
             "status": outcome.report.status,
             "destination": outcome.destination,
+            "url": outcome.url,
             "report": outcome.report,
         });
         print_line(&line.to_string(), progress);
         return;
     }
     let report = &outcome.report;
+    let place = match (&outcome.url, &outcome.destination) {
+        (Some(url), _) => url.clone(),
+        (None, Some(destination)) => destination.display().to_string(),
+        (None, None) => String::new(),
+    };
     let line = match report.status {
         Status::Compressed => format!(
             "{}  {} → {}  ({})  → {}",
@@ -206,7 +233,12 @@ pub fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&Progr
             human_size(report.input.size),
             human_size(report.output.size),
             percent_saved(report.input.size, report.output.size),
-            outcome.destination.as_deref().map(|d| d.display().to_string()).unwrap_or_default(),
+            place,
+        ),
+        Status::Skipped if outcome.url.is_some() => format!(
+            "{}  skipped: {}; uploaded as is → {place}",
+            outcome.path.display(),
+            report.reason.as_deref().unwrap_or("nothing to gain")
         ),
         Status::Skipped => {
             format!("{}  skipped: {}", outcome.path.display(), report.reason.as_deref().unwrap_or("nothing to gain"))
@@ -228,7 +260,7 @@ pub fn report_error(err: &FileError, json: bool, progress: Option<&ProgressBar>)
     }
 }
 
-fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -243,7 +275,7 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-fn percent_saved(before: u64, after: u64) -> String {
+pub fn percent_saved(before: u64, after: u64) -> String {
     if before == 0 {
         return "0%".into();
     }

@@ -1,7 +1,9 @@
 //! `compressor`: the command-line shell over the engine and pipeline crates.
 
 mod compress;
+mod connectors;
 mod presets;
+mod sync;
 mod watch;
 
 use std::process::ExitCode;
@@ -21,6 +23,13 @@ enum Command {
     Compress(compress::CompressArgs),
     /// Compress every finished file that lands in a folder, until Ctrl-C.
     Watch(watch::WatchArgs),
+    /// Storage connectors (S3, R2, Spaces, B2, GCS, Azure, local folder): add, list, test, remove.
+    Connectors {
+        #[command(subcommand)]
+        action: connectors::ConnectorsCommand,
+    },
+    /// Compress the objects under a bucket prefix and upload the results (only new or changed ones).
+    Sync(sync::SyncArgs),
     /// List, show, export and import presets (shared with the desktop app).
     Presets {
         #[command(subcommand)]
@@ -34,5 +43,7 @@ fn main() -> ExitCode {
         Command::Compress(args) => compress::run(args),
         Command::Watch(args) => watch::run(args),
         Command::Presets { action } => presets::run(action),
+        Command::Connectors { action } => connectors::run(action),
+        Command::Sync(args) => sync::run(args),
     }
 }

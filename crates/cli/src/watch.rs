@@ -65,7 +65,8 @@ fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
     if !args.rules {
         let folder = args.folder.clone().unwrap_or_default();
         let folder = std::fs::canonicalize(&folder).with_context(|| format!("cannot watch {}", folder.display()))?;
-        let mut rule = WatchRule::new(folder.clone(), args.job.job(args.jobs.unwrap_or(0))?, default_index(&folder));
+        let mut rule =
+            WatchRule::new(folder.clone(), args.job.job(args.jobs.unwrap_or(0), false)?, default_index(&folder));
         rule.max_depth = args.depth;
         rule.include = args.include.clone();
         rule.exclude = args.exclude.clone();

@@ -6,6 +6,8 @@ pub mod presets;
 pub mod queue;
 pub mod settings;
 pub mod sink;
+pub mod store;
+pub mod sync;
 pub mod watch;
 pub mod watching;
 
@@ -29,6 +31,8 @@ pub struct Job {
     pub keep_dates: bool,
     /// Worker threads; 0 means one per core.
     pub jobs: usize,
+    /// With [`OutputPolicy::Store`]: the bucket results are uploaded to.
+    pub store: Option<std::sync::Arc<store::StoreSink>>,
 }
 
 /// What happened to one file.
@@ -38,6 +42,9 @@ pub struct FileOutcome {
     /// Where the result was written; `None` when nothing needed writing (skipped beside the original).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<PathBuf>,
+    /// The object's URL, when the result was uploaded to a storage connector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub report: Report,
 }
 
@@ -148,6 +155,9 @@ pub fn process_unless_cancelled(
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
+    if job.policy == OutputPolicy::Store {
+        return upload(engine, source, job, input, output, report, cancel);
+    }
     let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
     let destination = if needs_writing {
         choose_destination(source, &report, job, reservations).map_err(|e| FileError::new(path, e))?
@@ -170,6 +180,7 @@ pub fn process_unless_cancelled(
             Some(destination)
         }
         (OutputPolicy::Suffix(_) | OutputPolicy::InPlace, None) => None,
+        (OutputPolicy::Store, _) => None, // uploaded above
         (OutputPolicy::Folder(_), output) => {
             // An output folder gets every file, the original when it could not be made smaller.
             let bytes = output.as_deref().unwrap_or(&input);
@@ -183,7 +194,40 @@ pub fn process_unless_cancelled(
             Some(destination)
         }
     };
-    Ok(Some(FileOutcome { path: path.clone(), destination: written_to, report }))
+    Ok(Some(FileOutcome { path: path.clone(), destination: written_to, url: None, report }))
+}
+
+/// Uploads a result to the job's bucket: the output, or the original when it could not be
+/// made smaller (like an output folder, the bucket gets every file). The bytes are checked
+/// as a written file is; the original is never touched.
+fn upload(
+    engine: &Engine,
+    source: &Source,
+    job: &Job,
+    input: Vec<u8>,
+    output: Option<Vec<u8>>,
+    report: Report,
+    cancel: &AtomicBool,
+) -> Result<Option<FileOutcome>, FileError> {
+    let path = &source.path;
+    let store = job.store.as_ref().ok_or_else(|| FileError::new(path, "no storage connector was opened"))?;
+    let (bytes, mime) = match output {
+        Some(bytes) => {
+            if compressor_engine::report::sha256_hex(&bytes) != report.output.hashes.sha256 {
+                return Err(FileError::new(path, "the output's SHA-256 differs from the engine's"));
+            }
+            engine.verify(&bytes).map_err(|e| FileError::new(path, format!("the output does not decode: {e}")))?;
+            (bytes, report.output.mime.clone())
+        }
+        None => (input, report.input.mime.clone()),
+    };
+    let relative = source.relative_path().with_file_name(&report.output.name);
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    match store.upload(&relative, bytes, &mime, cancel) {
+        Ok(url) => Ok(Some(FileOutcome { path: path.clone(), destination: None, url: Some(url), report })),
+        Err(compressor_storage::StorageError::Cancelled) => Ok(None),
+        Err(err) => Err(FileError::new(path, format!("upload to {} failed: {err}", store.connector().name))),
+    }
 }
 
 /// Finishes or cleans up what killed runs left where a batch over `paths` (files and

@@ -24,9 +24,21 @@ pub type ItemId = u32;
 pub enum ItemStatus {
     Queued,
     Running,
-    Done { report: Report, destination: Option<String> },
-    Skipped { report: Report, reason: String, destination: Option<String> },
-    Failed { reason: String },
+    /// `url`: the object's URL when the result went to a storage connector.
+    Done {
+        report: Report,
+        destination: Option<String>,
+        url: Option<String>,
+    },
+    Skipped {
+        report: Report,
+        reason: String,
+        destination: Option<String>,
+        url: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
     Cancelled,
 }
 
@@ -265,12 +277,14 @@ fn work(shared: &Shared, receiver: &Mutex<Receiver<ItemId>>) {
             None => ItemStatus::Cancelled,
             Some(Ok(outcome)) => {
                 let destination = outcome.destination.map(|d| d.display().to_string());
+                let url = outcome.url;
                 match outcome.report.status {
-                    Status::Compressed => ItemStatus::Done { report: outcome.report, destination },
+                    Status::Compressed => ItemStatus::Done { report: outcome.report, destination, url },
                     Status::Skipped => ItemStatus::Skipped {
                         reason: outcome.report.reason.clone().unwrap_or_default(),
                         report: outcome.report,
                         destination,
+                        url,
                     },
                 }
             }
@@ -358,7 +372,7 @@ mod tests {
         assert_eq!(added[0].name, "photo.jpg");
 
         let done = finished_statuses(&statuses, 3);
-        assert!(matches!(&done[&0], ItemStatus::Done { report, destination: Some(d) }
+        assert!(matches!(&done[&0], ItemStatus::Done { report, destination: Some(d), .. }
             if report.output.size < report.input.size && d.ends_with("photo-min.jpg")));
         assert!(matches!(&done[&1], ItemStatus::Failed { reason } if reason.contains("not a supported file type")));
         assert!(matches!(&done[&2], ItemStatus::Done { .. }));

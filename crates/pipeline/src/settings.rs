@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use compressor_engine::Options;
 use serde::{Deserialize, Serialize};
 
+use compressor_storage::{Connector, StoreOptions};
+
 use crate::sink::OutputPolicy;
 
 /// Bump when the file's shape changes, and teach [`migrate`] the step.
@@ -28,6 +30,8 @@ pub struct Settings {
     pub user_presets: Vec<UserPreset>,
     /// Folders compressed as files land in them (`compressor watch --rules`).
     pub watch_rules: Vec<WatchRuleSetting>,
+    /// Storage connectors; their secrets are in the OS keychain, never here.
+    pub connectors: Vec<Connector>,
 }
 
 impl Default for Settings {
@@ -43,6 +47,7 @@ impl Default for Settings {
             engine: EngineMode::Local,
             user_presets: Vec::new(),
             watch_rules: Vec::new(),
+            connectors: Vec::new(),
         }
     }
 }
@@ -57,6 +62,8 @@ pub enum OutputMode {
     Folder,
     /// Replace the original, which goes to the trash.
     InPlace,
+    /// Upload to a storage connector (`store`); nothing is written locally.
+    Store,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,11 +73,14 @@ pub struct OutputSetting {
     pub mode: OutputMode,
     pub suffix: String,
     pub folder: Option<String>,
+    /// With [`OutputMode::Store`]: the connector (`id`) and the API's `store` options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreOptions>,
 }
 
 impl Default for OutputSetting {
     fn default() -> Self {
-        OutputSetting { mode: OutputMode::Suffix, suffix: "-min".into(), folder: None }
+        OutputSetting { mode: OutputMode::Suffix, suffix: "-min".into(), folder: None, store: None }
     }
 }
 
@@ -84,6 +94,26 @@ impl OutputSetting {
                 _ => Err("no output folder is chosen".into()),
             },
             OutputMode::InPlace => Ok(OutputPolicy::InPlace),
+            OutputMode::Store => match &self.store {
+                Some(store) if store.id.as_deref().is_some_and(|id| !id.is_empty()) => Ok(OutputPolicy::Store),
+                _ => Err("no storage connector is chosen".into()),
+            },
+        }
+    }
+
+    /// The bucket this setting uploads to, opened (secret from the keychain), or `None`
+    /// when results are written locally.
+    pub fn open_store(
+        &self,
+        settings: &Settings,
+        keychain: &compressor_storage::Keychain,
+    ) -> Result<Option<std::sync::Arc<crate::store::StoreSink>>, String> {
+        match (&self.mode, &self.store) {
+            (OutputMode::Store, Some(store)) => crate::store::StoreSink::open(settings, None, store, keychain, false)
+                .map(|sink| Some(std::sync::Arc::new(sink)))
+                .map_err(|e| e.to_string()),
+            (OutputMode::Store, None) => Err("no storage connector is chosen".into()),
+            _ => Ok(None),
         }
     }
 }
@@ -271,7 +301,12 @@ mod tests {
         assert_eq!(Settings::load(&path).unwrap(), Settings::default());
         let settings = Settings {
             preset: "web".into(),
-            output: OutputSetting { mode: OutputMode::Folder, suffix: "-x".into(), folder: Some("/tmp/o".into()) },
+            output: OutputSetting {
+                mode: OutputMode::Folder,
+                suffix: "-x".into(),
+                folder: Some("/tmp/o".into()),
+                store: None,
+            },
             keep_exif: true,
             ..Default::default()
         };

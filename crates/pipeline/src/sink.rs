@@ -22,6 +22,8 @@ pub enum OutputPolicy {
     Folder(PathBuf),
     /// Replace the original, which is moved to the system trash.
     InPlace,
+    /// Nothing is written locally: results are uploaded by the job's store sink.
+    Store,
 }
 
 impl Default for OutputPolicy {
@@ -48,6 +50,7 @@ impl OutputPolicy {
                 folder.join(relative.parent().unwrap_or(Path::new(""))).join(output_name)
             }
             OutputPolicy::InPlace => parent.join(output_name),
+            OutputPolicy::Store => return Err("results go to a storage connector, not to a local file".into()),
         };
         Ok(destination)
     }

@@ -39,7 +39,8 @@ pub fn rule_from_setting(settings: &Settings, setting: &WatchRuleSetting) -> Res
     let options =
         settings.preset_options(&setting.preset).ok_or_else(|| format!("no preset named '{}'", setting.preset))?;
     let policy = setting.output.policy()?;
-    let job = Job { options, policy, keep_dates: settings.keep_dates, jobs: settings.jobs as usize };
+    let store = setting.output.open_store(settings, &compressor_storage::Keychain)?;
+    let job = Job { options, policy, keep_dates: settings.keep_dates, jobs: settings.jobs as usize, store };
     let mut rule = WatchRule::new(folder.clone(), job, default_index(&folder));
     rule.max_depth = setting.depth as usize;
     rule.recursive = setting.depth > 0;
@@ -244,11 +245,17 @@ fn signature(settings: &Settings, setting: &WatchRuleSetting) -> String {
 fn record(shared: &Mutex<Shared>, notify: &(dyn Fn(&Activity) + Send + Sync), folder: &str, event: WatchEvent) {
     let name = |path: &Path| path.display().to_string();
     let what = match event {
-        WatchEvent::Compressed { outcome } => match &outcome.destination {
-            Some(output) if outcome.report.status == compressor_engine::report::Status::Compressed => {
+        WatchEvent::Compressed { outcome } => match (&outcome.url, &outcome.destination) {
+            (Some(_), _) | (None, Some(_))
+                if outcome.report.status == compressor_engine::report::Status::Compressed =>
+            {
                 ActivityKind::Compressed {
                     file: name(&outcome.path),
-                    output: name(output),
+                    // An uploaded result is named by its object URL.
+                    output: outcome
+                        .url
+                        .clone()
+                        .unwrap_or_else(|| outcome.destination.as_deref().map(name).unwrap_or_default()),
                     before: outcome.report.input.size,
                     after: outcome.report.output.size,
                 }

@@ -21,6 +21,7 @@ fn rule(folder: &Path, out: &Path) -> WatchRuleSetting {
             mode: OutputMode::Folder,
             suffix: "-min".into(),
             folder: Some(out.display().to_string()),
+            store: None,
         },
         ..WatchRuleSetting::default()
     }

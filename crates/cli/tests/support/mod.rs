@@ -1,0 +1,235 @@
+//! Real servers for the storage tests, each started on a free loopback port and stopped
+//! when dropped: a D-Bus session with GNOME Keyring's Secret Service (the keychain a Linux
+//! desktop uses), moto_server (S3) and Azurite (Azure Blob Storage). No mocks: a missing
+//! tool fails the test with how to install it (`scripts/setup.sh` installs them all).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited at start ({status})");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not listen on port {port} within 30 s");
+}
+
+fn spawn(command: &mut Command, what: &str) -> Child {
+    command.spawn().unwrap_or_else(|e| {
+        panic!("cannot start {what}: {e}; scripts/setup.sh installs it (the README's test command runs it)")
+    })
+}
+
+/// A private D-Bus session bus with an unlocked GNOME Keyring serving the Secret Service.
+pub struct SecretService {
+    bus: Child,
+    pub address: String,
+    dir: tempfile::TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bus = spawn(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+            "dbus-daemon",
+        );
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        let address = address.trim().to_string();
+        let runtime = dir.path().join("run");
+        std::fs::create_dir_all(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let mut keyring = spawn(
+            Command::new("gnome-keyring-daemon")
+                .args(["--unlock", "--components=secrets"])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env("XDG_DATA_HOME", dir.path().join("data"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "gnome-keyring-daemon",
+        );
+        keyring.stdin.take().unwrap().write_all(b"test-keyring-password").unwrap();
+        keyring.wait().unwrap();
+        SecretService { bus, address, dir }
+    }
+
+    /// Looks a connector's secret up with libsecret's `secret-tool`, not with our code.
+    pub fn lookup(&self, connector_id: &str) -> Option<String> {
+        let output = Command::new("secret-tool")
+            .args(["lookup", "service", "compressor", "username", &format!("connector:{connector_id}")])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        // The keyring daemon leaves with its bus.
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+/// moto_server: an S3 API that honours ACLs, storage classes, metadata, headers, tags
+/// and multipart uploads.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        Self::start_with_env(&[])
+    }
+
+    /// With IAM checks on after the first `free_requests` requests (the test's own set-up):
+    /// moto then enforces users' policies, as AWS does.
+    pub fn start_with_iam(free_requests: u32) -> Moto {
+        Self::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", &free_requests.to_string())])
+    }
+
+    fn start_with_env(env: &[(&str, &str)]) -> Moto {
+        let port = free_port();
+        let mut child = spawn(
+            Command::new("moto_server")
+                .envs(env.iter().copied())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "moto_server",
+        );
+        wait_for_port(port, "moto_server", &mut child);
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Azurite, the Azure Blob Storage emulator, with its well-known development account.
+pub struct Azurite {
+    child: Child,
+    pub endpoint: String,
+    _data: tempfile::TempDir,
+}
+
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+impl Azurite {
+    pub fn start() -> Azurite {
+        let port = free_port();
+        let data = tempfile::tempdir().unwrap();
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/servers/node_modules/.bin/azurite-blob");
+        let mut child = spawn(
+            Command::new(&bin)
+                .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--location"])
+                .arg(data.path())
+                .args(["--skipApiVersionCheck", "--disableTelemetry", "--silent"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "azurite-blob (npm --prefix tests/servers install)",
+        );
+        wait_for_port(port, "azurite", &mut child);
+        Azurite { child, endpoint: format!("http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"), _data: data }
+    }
+
+    /// An azure-storage-blob connection string for the Python checks.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};BlobEndpoint={};",
+            self.endpoint
+        )
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a Python snippet (boto3 / azure-storage-blob: an independent client) and returns
+/// its stdout; fails the test with its stderr if it fails.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let output = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3 is installed");
+    assert!(output.status.success(), "python check failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `compressor` binary with a private settings folder and keychain.
+pub struct Cli {
+    pub home: tempfile::TempDir,
+    pub bus: String,
+}
+
+impl Cli {
+    pub fn new(secrets: &SecretService) -> Cli {
+        Cli { home: tempfile::tempdir().unwrap(), bus: secrets.address.clone() }
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.home.path().join("config")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_compressor"));
+        command
+            .args(args)
+            .env("COMPRESSOR_CONFIG_DIR", self.config_dir())
+            .env("HOME", self.home.path())
+            .env("XDG_DATA_HOME", self.home.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus);
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs with `stdin` piped in.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+pub fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+pub fn assert_ok(output: &Output) -> String {
+    assert!(output.status.success(), "command failed:\n{}", text(output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
