@@ -297,3 +297,97 @@ test("a watched folder compresses what lands in it; pause, resume and remove", a
   assert.deepEqual(saved().watch_rules, []);
   await browser.$('[data-testid="view-files"]').click();
 });
+
+test("a local folder connector: added, tested, and results uploaded into it", async () => {
+  const settingsDialog = await browser.$('[data-testid="settings-dialog"]');
+  if (await settingsDialog.isDisplayed()) await browser.$('[data-testid="cancel-settings"]').click();
+  const bucket = fs.mkdtempSync(path.join(work, "bucket-"));
+  const source = path.join(work, "to-bucket");
+  fs.mkdirSync(source, { recursive: true });
+  const photo = path.join(source, "ToBucket.jpg");
+  fs.copyFileSync(path.join(media, "jpeg", "Kite.jpg"), photo);
+  const saved = () => JSON.parse(fs.readFileSync(path.join(work, "config", "settings.json"), "utf8"));
+
+  // The Connectors screen, empty at first.
+  await browser.$("#connectors-tab").click();
+  await browser.$('[data-testid="connectors-view"]').waitForDisplayed({ timeout: 5_000 });
+  await browser.$('[data-testid="connectors-empty"]').waitForDisplayed({ timeout: 5_000 });
+
+  // A local folder needs its path and a name: no region, no key, no secret.
+  await browser.$("#add-connector").click();
+  const dialog = await browser.$('[data-testid="connector-dialog"]');
+  await dialog.waitForDisplayed({ timeout: 5_000 });
+  await browser.$("#connector-provider").selectByAttribute("value", "local");
+  await browser.$("#connector-name").waitForDisplayed({ timeout: 5_000 });
+  assert.equal(await browser.$("#connector-secret").isDisplayed(), false, "a local folder has no secret");
+  assert.equal(await browser.$("#connector-region").isDisplayed(), false, "nor a region");
+  await browser.$("#connector-name").setValue("e2e-local");
+  await browser.$("#connector-endpoint").setValue(bucket);
+  // Tested before it is saved.
+  await browser.$("#connector-test").click();
+  await browser.waitUntil(async () => /Connection works/.test(await text(await browser.$("#connector-test-result"))),
+    { timeout: 15_000, timeoutMsg: "the setup dialog's test did not succeed" });
+  await screenshot("06-connector-setup.png");
+  await browser.$("#connector-save").click();
+  await dialog.waitForDisplayed({ reverse: true, timeout: 10_000 });
+
+  // Listed, and in the settings file with its folder (and nothing secret).
+  const connector = saved().connectors.find((c) => c.name === "e2e-local");
+  assert.ok(connector, "the connector is saved");
+  assert.equal(connector.provider, "local");
+  assert.equal(connector.endpoint, bucket);
+  const row = await browser.$(`[data-connector-id="${connector.id}"]`);
+  await row.waitForDisplayed({ timeout: 10_000 });
+  assert.match(await text(row), /e2e-local/);
+  assert.match(await text(row), /Local folder/);
+  assert.match(await text(row), new RegExp(bucket.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+
+  // Its Test button writes and deletes a probe object there.
+  await row.$(".connector-test").click();
+  await browser.waitUntil(async () => /Connection works: wrote and deleted file:\/\//.test(await text(await row.$(".connector-result"))),
+    { timeout: 15_000, timeoutMsg: "the saved connector's test did not succeed" });
+  assert.deepEqual(fs.readdirSync(bucket).filter((n) => n.includes("connection-test")), [], "the probe is deleted");
+  await screenshot("07-connectors.png");
+
+  // Results go to it: settings → "Upload to a storage connector", path "up/".
+  await browser.$('[data-testid="open-settings"]').click();
+  await settingsDialog.waitForDisplayed({ timeout: 5_000 });
+  await browser.$("#output-store").click();
+  await browser.$("#output-connector").selectByAttribute("value", connector.id);
+  await browser.$("#output-store-path").setValue("up/");
+  await browser.$('[data-testid="save-settings"]').click();
+  await settingsDialog.waitForDisplayed({ reverse: true, timeout: 10_000 });
+  assert.deepEqual(saved().output.store, { id: connector.id, path: "up/" });
+  assert.equal(saved().output.mode, "store");
+
+  // A photo dropped on the Files view is uploaded: the row names its URL, the file is there.
+  await browser.$('[data-testid="view-files"]').click();
+  const before = (await rows()).length;
+  await nativeDrop([photo]);
+  const added = await browser
+    .waitUntil(async () => (await rows()).length > before, { timeout: 15_000, interval: 250 })
+    .catch(() => false);
+  if (!added) await nativeDrop([photo]);
+  await waitUntilFinished(before + 1, 120_000);
+  let uploaded;
+  for (const candidate of await rows()) {
+    if ((await text(await candidate.$('[data-field="name"] .file-name'))).trim() === "ToBucket.jpg") uploaded = candidate;
+  }
+  assert.ok(uploaded, "the dropped photo is listed");
+  assert.equal(await uploaded.getAttribute("data-state"), "done");
+  const url = await uploaded.getAttribute("data-url");
+  assert.ok(url && url.startsWith("file://"), `the row names the object's URL, got ${url}`);
+  assert.ok((await text(await uploaded.$('[data-testid="result-url"]'))).trim().startsWith("file://"), "the URL is shown");
+  // One object, under the path asked for, named by the URL.
+  const objects = fs.readdirSync(path.join(bucket, "up"));
+  assert.equal(objects.length, 1, `one object in up/: ${objects.join(", ")}`);
+  assert.ok(objects[0].startsWith("ToBucket"), objects[0]);
+  assert.ok(url.endsWith(`/up/${encodeURIComponent(objects[0])}`), url);
+  const object = path.join(bucket, "up", objects[0]);
+  assert.equal(Number(await uploaded.getAttribute("data-bytes-after")), fs.statSync(object).size);
+  assert.equal(await uploaded.getAttribute("data-sha-after"), sha256(object));
+  assert.ok(fs.statSync(object).size < fs.statSync(photo).size, "the upload is the smaller result");
+  assert.deepEqual(fs.readdirSync(source), ["ToBucket.jpg"], "nothing is written beside the original");
+  assert.equal(await uploaded.$('[data-action="compare"]').isExisting(), false, "no local result to compare");
+  await screenshot("08-uploaded.png");
+});

@@ -1,9 +1,10 @@
-// Wiring: builds the views (Files and Watch folders), loads presets and settings, listens to
-// queue and watch events and drops, and turns clicks into commands. Event batches are applied
-// once per animation frame.
+// Wiring: builds the views (Files, Watch folders, Connectors), loads presets, settings and
+// connectors, listens to queue and watch events and drops, and turns clicks into commands.
+// Event batches are applied once per animation frame.
 
-import { type AddResult, commands, events, type ItemUpdate_Serialize, type PresetInfo_Serialize, type Settings_Serialize } from "./bindings";
+import { type AddResult, commands, type Connector_Serialize as Connector, events, type ItemUpdate_Serialize, type PresetInfo_Serialize, type ProviderInfo_Serialize as ProviderInfo, type Settings_Serialize } from "./bindings";
 import { CompareDialog } from "./compare";
+import { ConnectorsView } from "./connectors-view";
 import { h } from "./dom";
 import { DropZone, listenForDrops } from "./dropzone";
 import { Header, panelId, tabId, type View } from "./header";
@@ -21,9 +22,10 @@ export interface App {
   readonly compare: CompareDialog;
   readonly settingsDialog: SettingsDialog;
   readonly watch: WatchView;
+  readonly connectors: ConnectorsView;
   /** The view shown. */
   readonly view: View;
-  /** Shows the Files or the Watch folders view. */
+  /** Shows the Files, Watch folders or Connectors view. */
   showView(view: View): void;
   /** Resolves once presets and settings are loaded and the listeners are attached. */
   readonly ready: Promise<void>;
@@ -37,6 +39,7 @@ export function mountApp(root: HTMLElement): App {
   const store = new Store();
   let settings: Settings_Serialize | null = null;
   let presets: PresetInfo_Serialize[] = [];
+  let providers: ProviderInfo[] = [];
   const unlisteners: (() => void)[] = [];
 
   const notice = new NoticeBar();
@@ -128,6 +131,15 @@ export function mountApp(root: HTMLElement): App {
   const table = new Table(store, { onAction });
   const compare = new CompareDialog(store, (id) => table.focusRow(id));
   const watch = new WatchView({ notify: (title, lines) => notice.show(title, lines) });
+  // The sink pick lists (settings, watch form and rules) follow the connectors.
+  const setConnectors = (next: Connector[]) => {
+    settingsDialog.setConnectors(next, providers);
+    watch.setConnectors(next, providers);
+  };
+  const connectors = new ConnectorsView({
+    onChange: (next) => setConnectors(next),
+    notify: (title, lines) => notice.show(title, lines),
+  });
   const settingsDialog = new SettingsDialog({
     onSaved: (saved) => {
       settings = saved;
@@ -154,26 +166,27 @@ export function mountApp(root: HTMLElement): App {
     },
   });
 
-  // ---- the two views, as tab panels ----
+  // ---- the views, as tab panels ----
   let view: View = "files";
   const panel = (which: View, ...children: Node[]) =>
     h("div", { class: `view view-${which}`, id: panelId(which), role: "tabpanel", "aria-labelledby": tabId(which), "data-testid": `${which}-view-panel` }, ...children);
   const panels: Record<View, HTMLElement> = {
     files: panel("files", toolbar.el, dropzone.el, table.el),
     watch: panel("watch", watch.el),
+    connectors: panel("connectors", connectors.el),
   };
   panels.watch.hidden = true;
+  panels.connectors.hidden = true;
   const showView = (next: View) => {
     if (next === view) return;
     view = next;
     header.setView(next);
-    panels.files.hidden = next !== "files";
-    panels.watch.hidden = next !== "watch";
+    for (const [which, el] of Object.entries(panels)) el.hidden = which !== next;
     dropzone.setOverlayText(next === "watch" ? "Drop a folder to watch it" : "Drop to add");
-    if (next === "watch") {
-      void watch.show();
-    } else {
-      watch.hide();
+    if (next === "watch") void watch.show();
+    else watch.hide();
+    if (next === "connectors") void connectors.show();
+    if (next === "files") {
       // The table was not measured while hidden: draw it again.
       renderedVersion = -1;
       scheduleRender();
@@ -184,10 +197,11 @@ export function mountApp(root: HTMLElement): App {
   root.replaceChildren(
     header.el,
     notice.el,
-    h("main", { class: "content" }, panels.files, panels.watch),
+    h("main", { class: "content" }, panels.files, panels.watch, panels.connectors),
     dropzone.overlay,
     compare.el,
     settingsDialog.el,
+    connectors.dialog.el,
   );
   toolbar.update(store.totals());
 
@@ -221,12 +235,27 @@ export function mountApp(root: HTMLElement): App {
     unlisteners.push(unlistenUpdates);
     unlisteners.push(await events.watchActivity.listen((event) => watch.receive(event.payload.activity)));
     unlisteners.push(await listenForDrops(dropzone, (paths) => {
-      // On the Watch folders screen a dropped folder goes into the form, to be watched.
-      if (view === "watch") watch.fillFolder(paths[0]);
-      else void added("Adding dropped files", () => commands.addPaths(paths));
+      // On the Watch folders screen a dropped folder goes into the form, to be watched;
+      // elsewhere the files are added, and shown.
+      if (view === "watch") {
+        watch.fillFolder(paths[0]);
+        return;
+      }
+      showView("files");
+      void added("Adding dropped files", () => commands.addPaths(paths));
     }));
+    // Without connectors the rest still works: their failure is only reported.
+    const connectorsLoaded = Promise.all([commands.listProviders(), commands.listConnectors()]).catch((err) => {
+      notice.show("The storage connectors could not be loaded", [errorText(err)]);
+      return [[], []] as [ProviderInfo[], Connector[]];
+    });
     try {
-      [presets, settings] = await Promise.all([commands.listPresets(), commands.loadSettings()]);
+      let loadedConnectors: Connector[];
+      [presets, settings, [providers, loadedConnectors]] = await Promise.all([commands.listPresets(), commands.loadSettings(), connectorsLoaded]);
+      providers ??= [];
+      connectors.setProviders(providers);
+      connectors.setConnectors(loadedConnectors ?? []);
+      setConnectors(loadedConnectors ?? []);
       header.setPresets(presets, settings.preset);
       watch.setPresets(presets, settings.preset);
       watch.setOutputDefaults(settings.output);
@@ -245,6 +274,7 @@ export function mountApp(root: HTMLElement): App {
     compare,
     settingsDialog,
     watch,
+    connectors,
     get view() {
       return view;
     },

@@ -47,6 +47,18 @@ export const commands = {
 	updateWatchRule: (folder: string, rule: WatchRuleSetting_Deserialize) => typedError<WatchOverview_Serialize, string>(__TAURI_INVOKE("update_watch_rule", { folder, rule })),
 	/**  Stops watching `folder` and forgets the rule (files already compressed stay). */
 	removeWatchRule: (folder: string) => typedError<WatchOverview_Serialize, string>(__TAURI_INVOKE("remove_watch_rule", { folder })),
+	listProviders: () => __TAURI_INVOKE<ProviderInfo_Serialize[]>("list_providers"),
+	listConnectors: () => __TAURI_INVOKE<Connector_Serialize[]>("list_connectors"),
+	/**  Adds a connector; its secret goes to the system keychain only. */
+	addConnector: (spec: ConnectorSpec_Deserialize, secret: string) => typedError<Connector_Serialize, ConnectorFailure>(__TAURI_INVOKE("add_connector", { spec, secret })),
+	/**  Removes a connector and its secret. */
+	removeConnector: (id: string) => typedError<Connector_Serialize[], string>(__TAURI_INVOKE("remove_connector", { id })),
+	/**  Tests a saved connector: writes and deletes a probe object. */
+	testConnector: (id: string, bucket: string | null) => typedError<ConnectionTest, ConnectorFailure>(__TAURI_INVOKE("test_connector", { id, bucket })),
+	/**  Tests a connector being set up, before anything is saved. */
+	testConnectorSpec: (spec: ConnectorSpec_Deserialize, secret: string) => typedError<ConnectionTest, ConnectorFailure>(__TAURI_INVOKE("test_connector_spec", { spec, secret })),
+	/**  The buckets a connector's credentials can see. */
+	listBuckets: (id: string) => typedError<string[], string>(__TAURI_INVOKE("list_buckets", { id })),
 };
 
 /** Events */
@@ -139,8 +151,88 @@ export type Compression =
 /**  Strong: smallest files, visible softening on close inspection. */
 "ultra";
 
+/**  What "Test connection" found. */
+export type ConnectionTest = {
+	bucket: string,
+	/**  The probe object's URL, written and then deleted. */
+	probe_url: string,
+	/**  Things that work but need attention (e.g. the probe could not be deleted). */
+	warnings: string[],
+};
+
+export type Connector = Connector_Serialize | Connector_Deserialize;
+
+/**  A refused request: a message, and the fields it is about. */
+export type ConnectorFailure = {
+	message: string,
+	fields: FieldError[],
+};
+
+/**  What a user gives to create a connector; the id is assigned. */
+export type ConnectorSpec = ConnectorSpec_Serialize | ConnectorSpec_Deserialize;
+
+/**  What a user gives to create a connector; the id is assigned. */
+export type ConnectorSpec_Deserialize = {
+	name?: string,
+	provider?: Provider | null,
+	endpoint?: string | null,
+	region?: string | null,
+	bucket?: string | null,
+	access_key_id?: string,
+};
+
+/**  What a user gives to create a connector; the id is assigned. */
+export type ConnectorSpec_Serialize = {
+	name: string,
+	provider: Provider | null,
+	endpoint: string | null,
+	region: string | null,
+	bucket: string | null,
+	access_key_id: string,
+};
+
+export type Connector_Deserialize = {
+	id: string,
+	name: string,
+	provider: Provider,
+	/**
+	 *  The service's URL (an S3-compatible service, R2's account endpoint, an emulator);
+	 *  a local folder's path. `None`: the provider's own endpoint for the region.
+	 */
+	endpoint?: string | null,
+	/**  The default region, when requests name none. */
+	region?: string | null,
+	/**  The default bucket (Azure: container), when requests name none. */
+	bucket?: string | null,
+	/**  The access key id (Azure: the storage account's name). Not the secret. */
+	access_key_id?: string,
+};
+
+export type Connector_Serialize = {
+	id: string,
+	name: string,
+	provider: Provider,
+	/**
+	 *  The service's URL (an S3-compatible service, R2's account endpoint, an emulator);
+	 *  a local folder's path. `None`: the provider's own endpoint for the region.
+	 */
+	endpoint?: string,
+	/**  The default region, when requests name none. */
+	region?: string,
+	/**  The default bucket (Azure: container), when requests name none. */
+	bucket?: string,
+	/**  The access key id (Azure: the storage account's name). Not the secret. */
+	access_key_id: string,
+};
+
 /**  Where compression runs. `Remote` arrives with the API issue. */
 export type EngineMode = "local";
+
+/**  One invalid field: `{"field": "image.resize", "message": "..."}`. */
+export type FieldError = {
+	field: string,
+	message: string,
+};
 
 /**  Facts about one side (input or output) of a compression. */
 export type FileFacts = FileFacts_Serialize | FileFacts_Deserialize;
@@ -247,10 +339,14 @@ export type ImageOptions_Serialize = {
 export type ItemStatus = ItemStatus_Serialize | ItemStatus_Deserialize;
 
 /**  Where a file stands. Serialised as `{"state": "done", ...}` for the UI. */
-export type ItemStatus_Deserialize = { state: "queued" } | { state: "running" } | { state: "done"; report: Report_Deserialize; destination?: string | null } | { state: "skipped"; report: Report_Deserialize; reason: string; destination?: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
+export type ItemStatus_Deserialize = { state: "queued" } | { state: "running" } | 
+/**  `url`: the object's URL when the result went to a storage connector. */
+{ state: "done"; report: Report_Deserialize; destination?: string | null; url?: string | null } | { state: "skipped"; report: Report_Deserialize; reason: string; destination?: string | null; url?: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
 
 /**  Where a file stands. Serialised as `{"state": "done", ...}` for the UI. */
-export type ItemStatus_Serialize = { state: "queued" } | { state: "running" } | { state: "done"; report: Report_Serialize; destination: string | null } | { state: "skipped"; report: Report_Serialize; reason: string; destination: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
+export type ItemStatus_Serialize = { state: "queued" } | { state: "running" } | 
+/**  `url`: the object's URL when the result went to a storage connector. */
+{ state: "done"; report: Report_Serialize; destination: string | null; url: string | null } | { state: "skipped"; report: Report_Serialize; reason: string; destination: string | null; url: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
 
 /**  One status change. */
 export type ItemUpdate = ItemUpdate_Serialize | ItemUpdate_Deserialize;
@@ -297,7 +393,9 @@ export type OutputMode =
 /**  Under an output folder. */
 "folder" | 
 /**  Replace the original, which goes to the trash. */
-"in_place";
+"in_place" | 
+/**  Upload to a storage connector (`store`); nothing is written locally. */
+"store";
 
 export type OutputSetting = OutputSetting_Serialize | OutputSetting_Deserialize;
 
@@ -305,12 +403,16 @@ export type OutputSetting_Deserialize = {
 	mode?: OutputMode,
 	suffix?: string,
 	folder?: string | null,
+	/**  With [`OutputMode::Store`]: the connector (`id`) and the API's `store` options. */
+	store?: StoreOptions_Deserialize | null,
 };
 
 export type OutputSetting_Serialize = {
 	mode: OutputMode,
 	suffix: string,
 	folder: string | null,
+	/**  With [`OutputMode::Store`]: the connector (`id`) and the API's `store` options. */
+	store?: StoreOptions_Serialize,
 };
 
 /**
@@ -370,6 +472,70 @@ export type Preview_Serialize = {
 	original: string,
 	output: string | null,
 	report: Report_Serialize | null,
+};
+
+/**  A storage service. Every S3-family provider is reached through aws-sdk-s3. */
+export type Provider = 
+/**  Amazon S3, or any S3-compatible service when an endpoint is given. */
+"s3" | 
+/**  Cloudflare R2 (endpoint `https://<account-id>.r2.cloudflarestorage.com`). */
+"r2" | 
+/**  DigitalOcean Spaces. */
+"spaces" | 
+/**  Backblaze B2 through its S3-compatible API. */
+"b2" | 
+/**  Google Cloud Storage through its XML API with HMAC keys. */
+"gcs" | 
+/**  Azure Blob Storage (the bucket is a container, the access key id the account name). */
+"azure" | 
+/**  A folder on this computer (the endpoint is its path). */
+"local";
+
+/**  What the setup dialog needs to know about a provider: only its own fields are shown. */
+export type ProviderInfo = ProviderInfo_Serialize | ProviderInfo_Deserialize;
+
+/**  What the setup dialog needs to know about a provider: only its own fields are shown. */
+export type ProviderInfo_Deserialize = {
+	provider: Provider,
+	label: string,
+	/**  Regions to pick from; empty where any name is accepted or none applies. */
+	regions: string[],
+	default_region?: string | null,
+	needs_region: boolean,
+	needs_endpoint: boolean,
+	endpoint_label: string,
+	access_key_label: string,
+	secret_label: string,
+	has_secret: boolean,
+	bucket_label: string,
+	classes: string[],
+	acls: string[],
+	headers: string[],
+	supports_tags: boolean,
+	/**  What the credentials need, shown under the fields. */
+	permissions: string,
+};
+
+/**  What the setup dialog needs to know about a provider: only its own fields are shown. */
+export type ProviderInfo_Serialize = {
+	provider: Provider,
+	label: string,
+	/**  Regions to pick from; empty where any name is accepted or none applies. */
+	regions: string[],
+	default_region: string | null,
+	needs_region: boolean,
+	needs_endpoint: boolean,
+	endpoint_label: string,
+	access_key_label: string,
+	secret_label: string,
+	has_secret: boolean,
+	bucket_label: string,
+	classes: string[],
+	acls: string[],
+	headers: string[],
+	supports_tags: boolean,
+	/**  What the credentials need, shown under the fields. */
+	permissions: string,
 };
 
 /**  A file as the queue knows it. */
@@ -477,6 +643,8 @@ export type Settings_Deserialize = {
 	user_presets?: UserPreset_Deserialize[],
 	/**  Folders compressed as files land in them (`compressor watch --rules`). */
 	watch_rules?: WatchRuleSetting_Deserialize[],
+	/**  Storage connectors; their secrets are in the OS keychain, never here. */
+	connectors?: Connector_Deserialize[],
 };
 
 export type Settings_Serialize = {
@@ -493,6 +661,8 @@ export type Settings_Serialize = {
 	user_presets: UserPreset_Serialize[],
 	/**  Folders compressed as files land in them (`compressor watch --rules`). */
 	watch_rules: WatchRuleSetting_Serialize[],
+	/**  Storage connectors; their secrets are in the OS keychain, never here. */
+	connectors: Connector_Serialize[],
 };
 
 export type Status = 
@@ -500,6 +670,51 @@ export type Status =
 "compressed" | 
 /**  The original is the result; `reason` says why. */
 "skipped";
+
+/**  Where and how one result is stored, as the API's storage pages give it. */
+export type StoreOptions = StoreOptions_Serialize | StoreOptions_Deserialize;
+
+/**  Where and how one result is stored, as the API's storage pages give it. */
+export type StoreOptions_Deserialize = {
+	/**  The connector's id. */
+	id?: string | null,
+	/**  The bucket (Azure: the container). Defaults to the connector's. */
+	bucket?: string | null,
+	region?: string | null,
+	/**
+	 *  The object's key, without a leading slash; ending in `/` it is a folder the file's
+	 *  name is added to. Defaults to the file's name at the bucket's root.
+	 */
+	path?: string | null,
+	/**  A canned ACL; defaults to `public-read` where objects have ACLs. */
+	acl?: string | null,
+	/**  The storage class (Azure: the access tier). */
+	class?: string | null,
+	metadata?: { [key in string]: string },
+	headers?: { [key in string]: string },
+	tags?: { [key in string]: string },
+};
+
+/**  Where and how one result is stored, as the API's storage pages give it. */
+export type StoreOptions_Serialize = {
+	/**  The connector's id. */
+	id?: string,
+	/**  The bucket (Azure: the container). Defaults to the connector's. */
+	bucket?: string,
+	region?: string,
+	/**
+	 *  The object's key, without a leading slash; ending in `/` it is a folder the file's
+	 *  name is added to. Defaults to the file's name at the bucket's root.
+	 */
+	path?: string,
+	/**  A canned ACL; defaults to `public-read` where objects have ACLs. */
+	acl?: string,
+	/**  The storage class (Azure: the access tier). */
+	class?: string,
+	metadata?: { [key in string]: string },
+	headers?: { [key in string]: string },
+	tags?: { [key in string]: string },
+};
 
 export type UserPreset = UserPreset_Serialize | UserPreset_Deserialize;
 

@@ -2,19 +2,16 @@
 // "Fit" / "100 %" zoom, and the two sides of the report next to it.
 
 import { convertFileSrc } from "@tauri-apps/api/core";
-import { commands, type ItemStatus_Serialize, type Report_Serialize } from "./bindings";
+import { commands, type Report_Serialize } from "./bindings";
 import { copyButton, handleCopyClicks } from "./copy";
 import { append, h, icon } from "./dom";
 import { formatBytes, formatDimensions, formatExactBytes, formatName, formatPercent, savedRatio } from "./format";
 import { Modal } from "./modal";
 import { errorText } from "./notice";
-import { type Store, reportOf } from "./store";
+import { type ResultPlace, type Store, reportOf, resultPlace } from "./store";
 
 type Zoom = "fit" | "actual";
 
-function destinationOf(status: ItemStatus_Serialize): string | null {
-  return status.state === "done" || status.state === "skipped" ? status.destination : null;
-}
 
 export class CompareDialog {
   readonly el: HTMLDialogElement;
@@ -107,7 +104,7 @@ export class CompareDialog {
     this.setSplit(50);
     this.setZoom("fit");
     this.showMessage("Loading…");
-    this.renderReport(reportOf(item.status), destinationOf(item.status));
+    this.renderReport(reportOf(item.status), resultPlace(item.status));
     this.modal.show(this.slider);
 
     let result;
@@ -125,7 +122,7 @@ export class CompareDialog {
     this.showMessage(null);
     this.before.src = convertFileSrc(original);
     this.after.src = convertFileSrc(output ?? original);
-    this.renderReport(report ?? reportOf(item.status), destinationOf(item.status) ?? output ?? null);
+    this.renderReport(report ?? reportOf(item.status), resultPlace(item.status) ?? (output ? { kind: "file", path: output } : null));
   }
 
   private setSplit(percent: number): void {
@@ -181,7 +178,7 @@ export class CompareDialog {
     this.stage.hidden = text !== null;
   }
 
-  private renderReport(report: Report_Serialize | null, destination: string | null | undefined): void {
+  private renderReport(report: Report_Serialize | null, place: ResultPlace | null): void {
     if (!report) {
       this.report.replaceChildren(h("p", { class: "muted" }, "No report for this file yet."));
       return;
@@ -229,8 +226,8 @@ export class CompareDialog {
       warnings.length
         ? h("ul", { class: "report-list warnings" }, ...warnings.map((w) => h("li", {}, w)))
         : h("p", { class: "muted" }, "None"),
-      destination ? h("h3", {}, "Saved as") : null,
-      destination ? h("p", { class: "path", title: destination }, destination) : null,
+      place ? h("h3", {}, place.kind === "url" ? "Uploaded to" : "Saved as") : null,
+      place ? h("p", { class: "path", title: place.kind === "url" ? place.url : place.path }, place.kind === "url" ? place.url : place.path) : null,
     ]);
   }
 }

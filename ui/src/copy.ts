@@ -1,4 +1,4 @@
-// Copy-to-clipboard buttons for hashes. One delegated click handler serves every button, so
+// Copy-to-clipboard buttons for hashes and URLs. One delegated click handler serves every button, so
 // virtualised rows can be recycled without re-binding listeners.
 
 import { h, icon } from "./dom";
@@ -20,7 +20,10 @@ export async function copyText(text: string): Promise<boolean> {
   }
 }
 
-/** Handles clicks on any `button.copy[data-copy]` inside `root`. */
+/**
+ * Handles clicks on any `button.copy[data-copy]` inside `root`; `data-copy-what` names what is
+ * copied for the announcement (default "SHA-256").
+ */
 export function handleCopyClicks(root: HTMLElement): void {
   root.addEventListener("click", async (event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>("button.copy");
@@ -29,13 +32,15 @@ export function handleCopyClicks(root: HTMLElement): void {
     const text = button.dataset.copy;
     if (!text) return;
     const ok = await copyText(text);
-    announce(ok ? "SHA-256 copied" : "Could not copy to the clipboard");
-    if (ok) {
+    announce(ok ? `${button.dataset.copyWhat ?? "SHA-256"} copied` : "Could not copy to the clipboard");
+    if (ok && !button.classList.contains("copied")) {
+      const content = Array.from(button.childNodes);
       button.classList.add("copied");
-      button.replaceChildren(icon("check", 14));
+      // An icon button shows a check mark for a moment; a labelled one says so.
+      button.replaceChildren(content.some((n) => n.nodeType === Node.TEXT_NODE) ? "Copied" : icon("check", 14));
       setTimeout(() => {
         button.classList.remove("copied");
-        button.replaceChildren(icon("copy", 14));
+        button.replaceChildren(...content);
       }, 1200);
     }
   });

@@ -1,12 +1,12 @@
-// The app bar: the view switch (Files / Watch folders), add buttons, the preset picker and the
+// The app bar: the view switch (Files / Watch folders / Connectors), add buttons, the preset picker and the
 // settings button.
 
 import type { PresetInfo_Serialize } from "./bindings";
 import { h, icon } from "./dom";
 
-export type View = "files" | "watch";
+export type View = "files" | "watch" | "connectors";
 
-export const VIEWS: readonly View[] = ["files", "watch"];
+export const VIEWS: readonly View[] = ["files", "watch", "connectors"];
 
 export interface HeaderHandlers {
   onAddFiles(): void;
@@ -17,7 +17,7 @@ export interface HeaderHandlers {
 }
 
 /** The id of a view's tab, and of the panel it controls (for aria-controls/aria-labelledby). */
-export const tabId = (view: View) => `view-tab-${view}`;
+export const tabId = (view: View) => (view === "connectors" ? "connectors-tab" : `view-tab-${view}`);
 export const panelId = (view: View) => `view-panel-${view}`;
 
 export class Header {
@@ -33,9 +33,9 @@ export class Header {
     const addFolder = h("button", { type: "button", "data-testid": "add-folder" }, icon("folder"), "Add folder…");
     this.preset = h("select", { id: "preset", "data-testid": "preset", disabled: true });
     this.settingsButton = h("button", { type: "button", "data-testid": "open-settings" }, icon("gear"), "Settings");
-    const tab = (view: View, label: string, glyph: "file" | "eye") =>
+    const tab = (view: View, label: string, glyph: "file" | "eye" | "cloud") =>
       h("button", { type: "button", role: "tab", id: tabId(view), class: "view-tab", "data-testid": `view-${view}`, "aria-controls": panelId(view), "aria-selected": "false", tabindex: -1 }, icon(glyph), label);
-    this.tabs = { files: tab("files", "Files", "file"), watch: tab("watch", "Watch folders", "eye") };
+    this.tabs = { files: tab("files", "Files", "file"), watch: tab("watch", "Watch folders", "eye"), connectors: tab("connectors", "Connectors", "cloud") };
 
     addFiles.addEventListener("click", () => handlers.onAddFiles());
     addFolder.addEventListener("click", () => handlers.onAddFolder());
@@ -43,7 +43,7 @@ export class Header {
     this.settingsButton.addEventListener("click", () => handlers.onSettings());
     for (const view of VIEWS) this.tabs[view].addEventListener("click", () => handlers.onView(view));
 
-    const tablist = h("div", { class: "view-switch", role: "tablist", "aria-label": "View" }, this.tabs.files, this.tabs.watch);
+    const tablist = h("div", { class: "view-switch", role: "tablist", "aria-label": "View" }, ...VIEWS.map((v) => this.tabs[v]));
     // Arrow keys, Home and End move between the tabs and select (automatic activation).
     tablist.addEventListener("keydown", (e) => {
       const current = VIEWS.findIndex((v) => this.tabs[v] === e.target);

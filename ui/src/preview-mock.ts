@@ -4,10 +4,14 @@
 // dialog (&presets=1 scrolls to its presets section), ?empty=1 leaves the list empty, ?drag=1 shows the drop highlight, ?count=N adds N files.
 // ?watch=1 opens the Watch folders screen (three mocked rules, a log, a new line every two seconds;
 // &nowatch=1 starts with no rules, &still=1 without the new lines).
+// ?connectors=1 opens the Connectors screen (&noconnectors=1 with none, &add=1 with the setup
+// dialog open); ?store=1 shows results uploaded through a connector (URLs instead of files).
+// In the setup dialog, a name containing "fail" makes the connection test fail, a secret "bad"
+// is refused by the mocked service.
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Activity, AddResult, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, QueuedItem, Report_Serialize, RuleCounts, RuleStatus_Serialize, Settings_Serialize, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "./bindings";
+import type { Activity, AddResult, ConnectionTest, Connector_Serialize, ConnectorFailure, ConnectorSpec_Serialize, FieldError, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, ProviderInfo_Serialize, QueuedItem, Report_Serialize, RuleCounts, RuleStatus_Serialize, Settings_Serialize, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "./bindings";
 
 const params = new URLSearchParams(location.search);
 
@@ -85,6 +89,8 @@ while (FIXTURES.length < COUNT) {
   FIXTURES.push({ ...f, name: f.name.replace(/(\.[^.]+)$/, `-${FIXTURES.length}$1`) });
 }
 
+const STORE_URL = "https://alex-photos.ams3.digitaloceanspaces.com/assets/";
+
 const items: QueuedItem[] = FIXTURES.map((f, id) => ({ id, path: `${f.dir}/${f.name}`, name: f.name, size: f.size }));
 
 function statusOf(f: Fixture): ItemUpdate_Serialize["status"] {
@@ -100,12 +106,13 @@ function statusOf(f: Fixture): ItemUpdate_Serialize["status"] {
       actions: p.actions,
       warnings: p.warnings ?? [],
     };
-    return { state: "done", report, destination: `${f.dir}/${outName}` };
+    if (params.has("store")) return { state: "done", report, destination: null, url: `${STORE_URL}${encodeURIComponent(outName)}` };
+    return { state: "done", report, destination: `${f.dir}/${outName}`, url: null };
   }
   if (p.state === "skipped") {
     const input = facts(f.name, f.format, f.size, ...f.dims);
     const report: Report_Serialize = { status: "skipped", reason: p.reason, input, output: { ...input }, actions: [], warnings: [] };
-    return { state: "skipped", report, reason: p.reason, destination: null };
+    return { state: "skipped", report, reason: p.reason, destination: null, url: params.has("store") ? `${STORE_URL}${encodeURIComponent(f.name)}` : null };
   }
   if (p.state === "failed") return { state: "failed", reason: p.reason };
   return { state: p.state };
@@ -121,10 +128,64 @@ const presets: PresetInfo_Serialize[] = [
   { name: "email", description: "Fits in 1600×1600 px, compression 'high', for attachments", builtin: true, options: { image: { compression: "high", resize: { width: 1600, height: 1600, mode: "fit" } } } },
 ];
 
+// ---- storage connectors ----
+
+const PROVIDERS: ProviderInfo_Serialize[] = (() => {
+  const info = (provider: ProviderInfo_Serialize["provider"], label: string, more: Partial<ProviderInfo_Serialize>): ProviderInfo_Serialize => ({
+    provider, label, regions: [], default_region: null, needs_region: true, needs_endpoint: false,
+    endpoint_label: "Custom endpoint (optional)", access_key_label: "Access key ID", secret_label: "Secret access key",
+    has_secret: true, bucket_label: "Bucket", classes: [], acls: ["private", "public-read"], headers: ["Cache-Control", "Content-Type"],
+    supports_tags: true, permissions: "", ...more,
+  });
+  return [
+    info("s3", "Amazon S3", { regions: ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"], endpoint_label: "Endpoint for S3-compatible services (optional)", classes: ["standard", "standard-ia", "glacier"], permissions: "the IAM user or role needs s3:PutObject and s3:PutObjectAcl on the bucket" }),
+    info("r2", "Cloudflare R2", { regions: ["auto"], default_region: "auto", needs_endpoint: true, endpoint_label: "Account endpoint", acls: [], permissions: "the R2 API token needs Object Read & Write on this bucket" }),
+    info("spaces", "DigitalOcean Spaces", { regions: ["nyc3", "ams3", "sfo3", "sgp1", "fra1", "lon1"], access_key_label: "Spaces access key", secret_label: "Spaces secret", bucket_label: "Space", permissions: "the Spaces key needs write access to this Space" }),
+    info("b2", "Backblaze B2", { regions: ["us-west-000", "us-west-001", "us-west-002", "us-east-005", "eu-central-003"], access_key_label: "Key ID", secret_label: "Application key", permissions: "the application key needs the writeFiles capability for this bucket" }),
+    info("gcs", "Google Cloud Storage", { regions: ["auto", "us", "eu", "asia", "europe-west1"], default_region: "auto", access_key_label: "HMAC access ID", secret_label: "HMAC secret", permissions: "the HMAC key's service account needs Storage Object Admin on the bucket" }),
+    info("azure", "Azure Blob Storage", { needs_region: false, endpoint_label: "Blob endpoint (optional)", access_key_label: "Storage account name", secret_label: "Account key", bucket_label: "Container", acls: [], classes: ["hot", "cool", "cold", "archive"], supports_tags: true, permissions: "the account key must belong to this storage account" }),
+    info("local", "Local folder", { needs_region: false, needs_endpoint: true, endpoint_label: "Folder", access_key_label: "", secret_label: "", has_secret: false, bucket_label: "Sub-folder (optional)", acls: [], headers: [], supports_tags: false, permissions: "the folder must be writable by you" }),
+  ];
+})();
+
+let connectors: Connector_Serialize[] = params.has("noconnectors") ? [] : [
+  { id: "6f1c2f6e-0b7e-4d53-a2a3-1b0f3c1d9e01", name: "photos", provider: "spaces", region: "ams3", bucket: "alex-photos", access_key_id: "DO00EXAMPLE7Q" },
+  { id: "0d6b8a52-3e0c-4a8f-9a44-2f7d9b7c5e02", name: "backup", provider: "local", endpoint: "/media/alex/Backup/compressed", access_key_id: "" },
+];
+let nextConnector = 3;
+
+/** The mocked backend's checks, a little like ConnectorSpec::validate. */
+function checkSpec(spec: ConnectorSpec_Serialize, secret: string | null): FieldError[] {
+  const errors: FieldError[] = [];
+  const info = PROVIDERS.find((p) => p.provider === spec.provider);
+  if (!spec.name.trim()) errors.push({ field: "name", message: "is required" });
+  if (!info) return [...errors, { field: "provider", message: "is required: one of s3, r2, spaces, b2, gcs, azure, local" }];
+  if (info.needs_endpoint && !spec.endpoint) errors.push({ field: "endpoint", message: info.provider === "local" ? "is required: the folder's path" : "is required: https://<account-id>.r2.cloudflarestorage.com" });
+  if (info.provider === "local" && spec.endpoint && !spec.endpoint.startsWith("/")) errors.push({ field: "endpoint", message: "must be an absolute folder path" });
+  if (spec.region && info.regions.length && !info.regions.includes(spec.region) && !(info.provider === "s3" && spec.endpoint)) {
+    errors.push({ field: "region", message: `${info.label} has no region "${spec.region}"; one of: ${info.regions.join(", ")}` });
+  }
+  if (info.has_secret && !spec.access_key_id.trim()) errors.push({ field: "access_key_id", message: "is required: the access key id" });
+  if (secret !== null && info.has_secret && !secret) errors.push({ field: "secret", message: "is required" });
+  return errors;
+}
+
+function probe(c: { provider: string; endpoint?: string | null; region?: string | null; bucket?: string | null; name: string }): ConnectionTest {
+  const key = `.compressor-connection-test-${Math.floor(random() * 1e8).toString(16)}`;
+  if (c.provider === "local") return { bucket: c.bucket ?? "", probe_url: `file://${c.endpoint}/${c.bucket ? `${c.bucket}/` : ""}${key}`, warnings: [] };
+  if (!c.bucket) throw { message: "choose a bucket (and region) to test with", fields: [{ field: "store.bucket", message: "is required" }] } satisfies ConnectorFailure;
+  if (c.name.toLowerCase().includes("fail")) {
+    throw { message: `access denied writing to ${c.bucket}: writing works but setting an ACL does not: allow s3:PutObjectAcl, or use "acl": "private"`, fields: [] } satisfies ConnectorFailure;
+  }
+  return { bucket: c.bucket, probe_url: `https://${c.bucket}.${c.region ?? "nyc3"}.digitaloceanspaces.com/${key}`, warnings: [] };
+}
+
 let settings: Settings_Serialize = {
   version: 1,
   preset: "web",
-  output: { mode: "suffix", suffix: "-min", folder: null },
+  output: params.has("store")
+    ? { mode: "store", suffix: "-min", folder: null, store: { id: "6f1c2f6e-0b7e-4d53-a2a3-1b0f3c1d9e01", path: "assets/" } }
+    : { mode: "suffix", suffix: "-min", folder: null },
   keep_dates: true,
   keep_exif: false,
   keep_icc: false,
@@ -135,6 +196,7 @@ let settings: Settings_Serialize = {
     { name: "Blog", description: "WebP, high, ≤ 1600 px wide", options: { image: { compression: "high", format: "webp", resize: { width: 1600, mode: "auto" } } } },
     { name: "Print archive", description: "PNG, medium, lossless", options: { image: { compression: "medium", lossless: true, format: "png" } } },
   ],
+  connectors: [],
 };
 
 // ---- watched folders ----
@@ -202,6 +264,7 @@ function checkRule(rule: WatchRuleSetting_Serialize, others: WatchRuleSetting_Se
   if (others.some((r) => r.folder === rule.folder)) throw `${rule.folder} is already watched`;
   if (rule.output.mode === "folder" && !rule.output.folder) throw "choose an output folder";
   if (rule.output.mode === "suffix" && !rule.output.suffix) throw "the suffix must not be empty";
+  if (rule.output.mode === "store" && !connectors.some((c) => c.id === rule.output.store?.id)) throw "no storage connector is chosen";
 }
 
 let tick = 5123;
@@ -324,6 +387,45 @@ mockIPC(async (cmd, args) => {
       watchRules = watchRules.filter((r) => r.folder !== folder);
       return watchOverview();
     }
+    case "list_providers":
+      return PROVIDERS;
+    case "list_connectors":
+      return connectors;
+    case "add_connector": {
+      const spec = a.spec as ConnectorSpec_Serialize;
+      const secret = a.secret as string;
+      const fields = checkSpec(spec, secret);
+      if (fields.length) throw { message: `invalid connector:\n${fields.map((f) => `  ${f.field}: ${f.message}`).join("\n")}`, fields } satisfies ConnectorFailure;
+      const connector: Connector_Serialize = { id: `mock-${nextConnector++}`, name: spec.name.trim(), provider: spec.provider!, access_key_id: spec.access_key_id };
+      if (spec.endpoint) connector.endpoint = spec.endpoint;
+      if (spec.region) connector.region = spec.region;
+      if (spec.bucket) connector.bucket = spec.bucket;
+      connectors = [...connectors, connector];
+      return connector;
+    }
+    case "remove_connector": {
+      const id = a.id as string;
+      const used = watchRules.find((r) => r.output.mode === "store" && r.output.store?.id === id);
+      if (used) throw `connector ${id} is used by the watched folder ${used.folder}; change that rule first`;
+      connectors = connectors.filter((c) => c.id !== id);
+      return connectors;
+    }
+    case "test_connector": {
+      await new Promise((r) => setTimeout(r, 700));
+      const connector = connectors.find((c) => c.id === a.id);
+      if (!connector) throw { message: `no connector ${a.id as string}`, fields: [] } satisfies ConnectorFailure;
+      return probe(connector);
+    }
+    case "test_connector_spec": {
+      await new Promise((r) => setTimeout(r, 700));
+      const spec = a.spec as ConnectorSpec_Serialize;
+      const fields = checkSpec(spec, null);
+      if (fields.length) throw { message: "check the fields", fields } satisfies ConnectorFailure;
+      if (a.secret === "bad") throw { message: "the service refused the credentials (403 SignatureDoesNotMatch): check the access key and secret", fields: [] } satisfies ConnectorFailure;
+      return probe({ ...spec, provider: spec.provider! });
+    }
+    case "list_buckets":
+      return ["alex-photos", "alex-site"];
     case "cancel":
     case "cancel_all":
     case "retry":
@@ -349,6 +451,11 @@ async function play(): Promise<void> {
   if (!params.has("still")) setInterval(liveLine, 2000);
   if (params.has("watch")) {
     document.querySelector<HTMLButtonElement>("[data-testid=view-watch]")?.click();
+    return;
+  }
+  if (params.has("connectors")) {
+    document.querySelector<HTMLButtonElement>("[data-testid=view-connectors]")?.click();
+    if (params.has("add")) document.querySelector<HTMLButtonElement>("#add-connector")?.click();
     return;
   }
   const drag = () => emit("tauri://drag-enter", { paths: [TRIP], position: { x: 400, y: 300 } });

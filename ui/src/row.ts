@@ -1,10 +1,10 @@
 // One results-table row: building its element once, and bringing it up to date with an item.
 
-import type { Report_Serialize } from "./bindings";
+import type { ItemStatus_Serialize, Report_Serialize } from "./bindings";
 import { copyButton } from "./copy";
 import { h, setAttr, setText } from "./dom";
 import { extensionOf, folderOf, formatBytes, formatDimensions, formatExactBytes, formatName, formatPercent, parentName, savedRatio, shortHash } from "./format";
-import { type Item, type ItemState, reasonOf, reportOf } from "./store";
+import { type Item, type ItemState, type ResultPlace, reasonOf, reportOf, resultPlace } from "./store";
 
 export const COLUMNS = [
   { field: "name", label: "Name" },
@@ -35,6 +35,25 @@ export function actionFor(state: ItemState): RowAction {
     case "skipped":
       return "compare";
   }
+}
+
+/**
+ * The action a file's row offers, or null: the compare view needs a picture and a local result,
+ * so a PDF, a video, an archive or an uploaded result has none.
+ */
+export function actionOf(status: ItemStatus_Serialize): RowAction | null {
+  const action = actionFor(status.state);
+  if (action !== "compare") return action;
+  const report = reportOf(status);
+  if (report && report.input.type !== "image") return null;
+  if (resultPlace(status)?.kind === "url") return null;
+  return action;
+}
+
+/** The line a result's place adds to the status cell's tooltip. */
+export function placeText(place: ResultPlace | null): string | null {
+  if (!place) return null;
+  return place.kind === "url" ? `Uploaded to ${place.url}` : `Saved as ${place.path}`;
 }
 
 const ACTION_LABELS: Record<RowAction, string> = { cancel: "Cancel", retry: "Retry", compare: "Compare" };
@@ -122,23 +141,31 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
   fillHash(cells["sha-before"], shaBefore, `Copy SHA-256 of the original ${item.name}`);
   fillHash(cells["sha-after"], shaAfter, `Copy SHA-256 of the result for ${item.name}`);
 
+  const place = resultPlace(status);
+  const url = place?.kind === "url" ? place.url : null;
+  setAttr(row, "data-url", url);
   const badge = h("span", { class: `badge badge-${status.state}` }, STATE_LABELS[status.state]);
   const parts: Node[] = [badge];
   if (status.state === "running") {
     parts.push(h("div", { class: "progress", role: "progressbar", "aria-label": `Compressing ${item.name}` }, h("div", { class: "progress-bar" })));
   }
-  if (reason) {
-    parts.push(document.createTextNode(" "), h("span", { class: "reason", title: reason }, reason));
+  const reasonEl = reason ? h("span", { class: "reason", title: reason }, reason) : null;
+  if (url) {
+    // An uploaded result: its object's URL is where it is.
+    const urlEl = h("span", { class: "result-url", "data-testid": "result-url", title: url }, url);
+    parts.push(reasonEl ? h("span", { class: "status-lines" }, reasonEl, urlEl) : urlEl);
+  } else if (reasonEl) {
+    parts.push(document.createTextNode(" "), reasonEl);
   }
   cells.status.replaceChildren(...parts);
-  // What was done, and the facts of the kind (pages, duration, members), on hover: the
-  // compare view only exists for pictures.
-  setAttr(cells.status, "title", report ? describeReport(report) : null);
+  // What was done, the facts of the kind (pages, duration, members) and where the result is,
+  // on hover: the compare view only exists for pictures kept here.
+  const tooltip = [report ? describeReport(report) : null, placeText(place)].filter((t): t is string => t !== null);
+  setAttr(cells.status, "title", tooltip.length ? tooltip.join("\n") : null);
 
-  const action = actionFor(status.state);
-  // The compare view shows pictures: a PDF, a video or an archive has nothing to show there.
-  if (action === "compare" && report && report.input.type !== "image") {
-    cells.actions.replaceChildren();
+  const action = actionOf(status);
+  if (action === null) {
+    cells.actions.replaceChildren(...(url ? [copyUrlButton(url, item.name)] : []));
     return;
   }
   cells.actions.replaceChildren(
@@ -149,6 +176,11 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
       "aria-label": `${ACTION_LABELS[action]} ${item.name}`,
     }, ACTION_LABELS[action]),
   );
+}
+
+/** "Copy URL": served by the table's delegated copy handler. */
+function copyUrlButton(url: string, name: string): HTMLButtonElement {
+  return h("button", { type: "button", class: "small copy copy-url", "data-testid": "copy-url", "data-copy": url, "data-copy-what": "URL", "aria-label": `Copy the URL of ${name}`, title: url }, "Copy URL");
 }
 
 function fillHash(cell: HTMLElement, hash: string | null, copyLabel: string): void {

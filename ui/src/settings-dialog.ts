@@ -1,11 +1,13 @@
-// The settings dialog: output policy, metadata to keep, parallel jobs, engine, and the user's
+// The settings dialog: output policy (beside, in a folder, in place, or uploaded through a
+// storage connector), metadata to keep, parallel jobs, engine, and the user's
 // presets. "Save" calls save_settings; its error (if any) is shown in the dialog, which stays
 // open. Creating or deleting a preset saves at once (the last saved settings with the new list).
 
-import { commands, type OutputMode, type PresetInfo_Serialize, type Settings_Serialize, type UserPreset_Serialize } from "./bindings";
+import { commands, type Connector_Serialize as Connector, type OutputMode, type PresetInfo_Serialize, type ProviderInfo_Serialize as ProviderInfo, type Settings_Serialize, type UserPreset_Serialize } from "./bindings";
 import { h } from "./dom";
 import { Modal } from "./modal";
 import { errorText } from "./notice";
+import { buildOutput, connectorChoices, defaultConnector, outputProblem, storeFields } from "./output-model";
 import { PresetsSection } from "./user-presets";
 
 export interface SettingsDialogHandlers {
@@ -26,6 +28,10 @@ export class SettingsDialog {
   private readonly suffix: HTMLInputElement;
   private readonly folder: HTMLInputElement;
   private readonly choose: HTMLButtonElement;
+  private readonly connector: HTMLSelectElement;
+  private readonly storePath: HTMLInputElement;
+  private readonly storeDetail: HTMLElement;
+  private readonly noConnectors: HTMLElement;
   private readonly keepDates: HTMLInputElement;
   private readonly keepExif: HTMLInputElement;
   private readonly keepIcc: HTMLInputElement;
@@ -34,14 +40,24 @@ export class SettingsDialog {
   private readonly saveButton: HTMLButtonElement;
   private readonly presets: PresetsSection;
   private base: Settings_Serialize | null = null;
+  private connectors: readonly Connector[] = [];
+  private providers: readonly ProviderInfo[] = [];
 
   constructor(private readonly handlers: SettingsDialogHandlers) {
     const radio = (name: string, value: string) => h("input", { type: "radio", name, value, id: `set-${name}-${value}-${++uid}` });
     const check = (id: string) => h("input", { type: "checkbox", id });
-    this.modes = { suffix: radio("output", "suffix"), folder: radio("output", "folder"), in_place: radio("output", "in_place") };
+    this.modes = {
+      suffix: radio("output", "suffix"),
+      folder: radio("output", "folder"),
+      in_place: radio("output", "in_place"),
+      store: h("input", { type: "radio", name: "output", value: "store", id: "output-store", "data-testid": "output-store" }),
+    };
     this.suffix = h("input", { type: "text", id: "set-suffix", "data-testid": "output-suffix", spellcheck: "false", autocomplete: "off", "aria-describedby": "set-suffix-hint" });
     this.folder = h("input", { type: "text", id: "set-folder", "data-testid": "output-folder", readonly: true, placeholder: "No folder chosen" });
     this.choose = h("button", { type: "button", "data-testid": "choose-folder" }, "Choose…");
+    this.connector = h("select", { id: "output-connector", "data-testid": "output-connector", "aria-label": "Storage connector" });
+    this.storePath = h("input", { type: "text", id: "output-store-path", "data-testid": "output-store-path", spellcheck: "false", autocomplete: "off", placeholder: "e.g. assets/", "aria-describedby": "output-store-path-hint" });
+    this.noConnectors = h("span", { class: "hint", "data-testid": "output-store-hint" }, "No connectors yet: add one on the Connectors screen.");
     this.keepDates = check("set-keep-dates");
     this.keepExif = check("set-keep-exif");
     this.keepIcc = check("set-keep-icc");
@@ -68,6 +84,14 @@ export class SettingsDialog {
             h("div", { class: "option-detail" }, this.folder, this.choose)),
           option(this.modes.in_place, "Replace the original",
             h("div", { class: "option-detail hint" }, "Originals go to the trash.")),
+          option(this.modes.store, "Upload to a storage connector",
+            this.storeDetail = h("div", { class: "option-detail store-detail" },
+              this.connector,
+              h("label", { class: "store-path-label", for: this.storePath.id }, "Path in the bucket"),
+              this.storePath),
+            h("div", { class: "option-detail" },
+              this.noConnectors,
+              h("span", { class: "hint", id: "output-store-path-hint" }, "Optional; ending in / it is a folder. Nothing is written locally."))),
         ),
         h("fieldset", {},
           h("legend", {}, "Keep"),
@@ -96,6 +120,8 @@ export class SettingsDialog {
 
     for (const input of Object.values(this.modes)) input.addEventListener("change", () => this.syncEnabled());
     this.suffix.addEventListener("focus", () => this.pick("suffix"));
+    this.storePath.addEventListener("focus", () => !this.modes.store.disabled && this.pick("store"));
+    this.connector.addEventListener("change", () => this.pick("store"));
     this.choose.addEventListener("click", () => void this.chooseFolder());
     cancel.addEventListener("click", () => this.modal.close());
     form.addEventListener("submit", (e) => {
@@ -108,6 +134,13 @@ export class SettingsDialog {
     return this.modal.open;
   }
 
+  /** The connectors "Upload to a storage connector" offers; with none that choice is disabled. */
+  setConnectors(connectors: readonly Connector[], providers: readonly ProviderInfo[]): void {
+    this.connectors = connectors;
+    this.providers = providers;
+    this.fillConnectors(this.connector.value);
+  }
+
   /** Opens on `settings`; `presets` (from list_presets) gives the built-in names a new preset must not take. */
   open(settings: Settings_Serialize, presets: readonly PresetInfo_Serialize[] = []): void {
     this.base = settings;
@@ -115,6 +148,9 @@ export class SettingsDialog {
     this.pick(settings.output.mode);
     this.suffix.value = settings.output.suffix;
     this.folder.value = settings.output.folder ?? "";
+    const store = storeFields(settings.output);
+    this.fillConnectors(store.connectorId);
+    this.storePath.value = store.storePath;
     this.keepDates.checked = settings.keep_dates;
     this.keepExif.checked = settings.keep_exif;
     this.keepIcc.checked = settings.keep_icc;
@@ -132,9 +168,10 @@ export class SettingsDialog {
     const base = this.base!;
     const mode = (Object.keys(this.modes) as OutputMode[]).find((m) => this.modes[m].checked) ?? base.output.mode;
     const jobs = Math.max(0, Math.floor(Number(this.jobs.value) || 0));
+    const output = buildOutput({ mode, suffix: this.suffix.value, folder: this.folder.value, connectorId: this.connector.value, storePath: this.storePath.value }, base.output.store);
     return {
       ...base,
-      output: { mode, suffix: this.suffix.value, folder: this.folder.value === "" ? null : this.folder.value },
+      output,
       keep_dates: this.keepDates.checked,
       keep_exif: this.keepExif.checked,
       keep_icc: this.keepIcc.checked,
@@ -151,6 +188,20 @@ export class SettingsDialog {
   private syncEnabled(): void {
     this.folder.classList.toggle("inactive", !this.modes.folder.checked);
     this.suffix.classList.toggle("inactive", !this.modes.suffix.checked);
+    this.storeDetail.classList.toggle("inactive", !this.modes.store.checked);
+  }
+
+  /** Fills the connector select, keeping `selected` (even a removed one, to show it is gone). */
+  private fillConnectors(selected: string): void {
+    const choices = connectorChoices(this.connectors, this.providers, selected);
+    this.connector.replaceChildren(...choices.map((c) => h("option", { value: c.value, disabled: c.missing }, c.label)));
+    this.connector.value = defaultConnector(this.connectors, selected);
+    const none = this.connectors.length === 0;
+    // Without connectors there is nothing to upload to, unless the settings already say so.
+    this.modes.store.disabled = none && !this.modes.store.checked;
+    this.connector.disabled = none;
+    this.storePath.disabled = none;
+    this.noConnectors.hidden = !none;
   }
 
   private async chooseFolder(): Promise<void> {
@@ -167,8 +218,15 @@ export class SettingsDialog {
 
   private async save(): Promise<void> {
     const settings = this.value();
-    this.saveButton.disabled = true;
     this.showError(null);
+    // The backend would only find out when files are added: say it now.
+    const problem = settings.output.mode === "store" ? outputProblem(settings.output, this.connectors) : null;
+    if (problem) {
+      this.showError(problem);
+      this.connector.focus();
+      return;
+    }
+    this.saveButton.disabled = true;
     try {
       const result = await commands.saveSettings(settings);
       if (result.status === "error") {

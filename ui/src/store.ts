@@ -57,6 +57,17 @@ export function reportOf(status: ItemStatus_Serialize): Report_Serialize | null 
   return status.state === "done" || status.state === "skipped" ? status.report : null;
 }
 
+/** Where a finished file's result is: an uploaded object's URL, or a local file. */
+export type ResultPlace = { kind: "url"; url: string } | { kind: "file"; path: string };
+
+/** Where the result of a done or skipped file went (the URL when it was uploaded), or null. */
+export function resultPlace(status: ItemStatus_Serialize): ResultPlace | null {
+  if (status.state !== "done" && status.state !== "skipped") return null;
+  if (status.url) return { kind: "url", url: status.url };
+  if (status.destination) return { kind: "file", path: status.destination };
+  return null;
+}
+
 /** The failure or skip reason, if any. */
 export function reasonOf(status: ItemStatus_Serialize): string | null {
   return status.state === "failed" || status.state === "skipped" ? status.reason : null;

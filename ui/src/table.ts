@@ -3,7 +3,7 @@
 
 import { handleCopyClicks } from "./copy";
 import { h } from "./dom";
-import { COLUMNS, type RowAction, actionFor, createRow, updateRow } from "./row";
+import { COLUMNS, type RowAction, actionOf, createRow, updateRow } from "./row";
 import type { Store } from "./store";
 import { VirtualList } from "./virtual-list";
 
@@ -112,7 +112,7 @@ export class Table {
     if ((e.target as Element).closest("button")) return;
     const id = rowIdOf(e.target);
     const item = id === null ? undefined : this.store.get(id);
-    if (item && actionFor(item.status.state) === "compare") this.handlers.onAction("compare", item.id);
+    if (item && actionOf(item.status) === "compare") this.handlers.onAction("compare", item.id);
   }
 
   private onKeyDown(e: KeyboardEvent): void {
@@ -134,7 +134,7 @@ export class Table {
         if (!onRow) return;
         const item = this.store.get(id);
         if (!item) return;
-        const action = actionFor(item.status.state);
+        const action = actionOf(item.status);
         if ((e.key === "Enter" && action === "compare") || (e.key === "Delete" && action === "cancel")) {
           e.preventDefault();
           this.handlers.onAction(action, id);

@@ -11,6 +11,7 @@ export const OUTPUT_MODE_LABELS: Record<OutputMode, string> = {
   suffix: "Beside the original, with a suffix",
   folder: "In an output folder",
   in_place: "Replace the original (original to trash)",
+  store: "Upload to a storage connector",
 };
 
 export const KIND_LABELS: Record<ActivityKindName, string> = {
@@ -61,6 +62,11 @@ export function activityDetail(a: Activity): string {
     case "notice":
       return a.message;
   }
+}
+
+/** Where a compressed file's result went, for the log line's tooltip: a file, or an uploaded object. */
+export function outputText(output: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(output) ? `Uploaded to ${output}` : `Saved as ${output}`;
 }
 
 /** A stable identity for a log line, to recognise one that came both as an event and in an overview. */

@@ -2,11 +2,12 @@
 // counts and controls, and the live activity log. Live events are applied once per animation
 // frame; only the new log lines and the changed counts are drawn.
 
-import { type Activity, commands, type OutputMode, type OutputSetting_Serialize, type PresetInfo_Serialize, type RuleStatus_Serialize, type WatchOverview_Serialize, type WatchRuleSetting_Serialize } from "./bindings";
+import { type Activity, commands, type Connector_Serialize as Connector, type OutputMode, type OutputSetting_Serialize, type PresetInfo_Serialize, type ProviderInfo_Serialize as ProviderInfo, type RuleStatus_Serialize, type StoreOptions_Serialize, type WatchOverview_Serialize, type WatchRuleSetting_Serialize } from "./bindings";
 import { h, icon, setAttr, setText } from "./dom";
 import { fillPresetSelect } from "./header";
 import { announce, errorText } from "./notice";
-import { activityDetail, activityFile, activityKey, baseName, cleanPath, formatClock, formatCounts, KIND_LABELS, OUTPUT_MODE_LABELS, stateLabel } from "./watch-format";
+import { buildOutput, connectorChoices, defaultConnector, outputProblem, storeFields } from "./output-model";
+import { activityDetail, activityFile, activityKey, baseName, cleanPath, formatClock, formatCounts, KIND_LABELS, OUTPUT_MODE_LABELS, outputText, stateLabel } from "./watch-format";
 import { type Ticket, WatchModel } from "./watch-model";
 
 /** Log lines drawn at most (the model keeps as many as the backend: 500). */
@@ -29,10 +30,10 @@ export interface WatchViewHandlers {
 
 let uid = 0;
 
-// ---- the output sink: mode, suffix, output folder ----
+// ---- the output sink: mode, suffix, output folder, storage connector ----
 
 interface SinkOptions {
-  /** data-testid prefix: "watch" gives watch-output-mode, watch-suffix, … */
+  /** data-testid prefix: "watch" gives watch-output-mode, watch-suffix, watch-connector, … */
   testid: string;
   /** Added to the accessible names of the fields ("for /photos/inbox"). */
   context?: string;
@@ -46,9 +47,17 @@ class SinkEditor {
   readonly suffix: HTMLInputElement;
   readonly folder: HTMLInputElement;
   readonly browse: HTMLButtonElement;
+  readonly connector: HTMLSelectElement;
+  readonly storePath: HTMLInputElement;
   private readonly suffixField: HTMLElement;
   private readonly folderField: HTMLElement;
   private readonly inPlaceHint: HTMLElement;
+  private readonly storeField: HTMLElement;
+  private readonly storeOption: HTMLOptionElement;
+  private connectors: readonly Connector[] = [];
+  private providers: readonly ProviderInfo[] = [];
+  /** The store options as loaded: those the editor does not show are kept. */
+  private store: StoreOptions_Serialize | undefined;
 
   constructor(opts: SinkOptions) {
     const id = `sink-${++uid}`;
@@ -59,6 +68,9 @@ class SinkEditor {
     this.suffix = h("input", { type: "text", id: `${id}-suffix`, class: "sink-suffix", "data-testid": `${opts.testid}-suffix`, spellcheck: "false", autocomplete: "off", "aria-describedby": `${id}-suffix-hint`, "aria-label": rule ? `Suffix${context}` : null });
     this.folder = h("input", { type: "text", id: `${id}-folder`, class: "sink-folder", "data-testid": `${opts.testid}-output-folder`, spellcheck: "false", autocomplete: "off", placeholder: "No folder chosen", "aria-label": rule ? `Output folder${context}` : null });
     this.browse = h("button", { type: "button", "data-testid": `${opts.testid}-output-browse`, "aria-label": `Browse for an output folder${context}` }, "Browse…");
+    this.connector = h("select", { id: `${id}-connector`, class: "sink-connector", "data-testid": `${opts.testid}-connector`, "aria-label": `Storage connector${context}` });
+    this.storePath = h("input", { type: "text", id: `${id}-store-path`, class: "sink-store-path", "data-testid": `${opts.testid}-store-path`, spellcheck: "false", autocomplete: "off", placeholder: "Path in the bucket, e.g. assets/", "aria-label": `Path in the bucket${context}` });
+    this.storeOption = this.mode.querySelector<HTMLOptionElement>("option[value=store]")!;
 
     this.suffixField = h("div", { class: "sink-field" },
       rule ? null : h("label", { for: this.suffix.id }, "Suffix"),
@@ -71,8 +83,10 @@ class SinkEditor {
       this.browse,
     );
     this.inPlaceHint = h("div", { class: "sink-field hint" }, "Originals go to the trash.");
+    this.storeField = h("div", { class: "sink-field sink-store-field" }, this.connector, this.storePath);
     this.label = h("label", { for: this.mode.id }, "Results");
-    this.el = h("div", { class: "sink" }, this.mode, this.suffixField, this.folderField, this.inPlaceHint);
+    this.el = h("div", { class: "sink" }, this.mode, this.suffixField, this.folderField, this.inPlaceHint, this.storeField);
+    this.setConnectors([], []);
     this.mode.addEventListener("change", () => this.sync());
     this.suffix.addEventListener("input", () => this.sync());
   }
@@ -81,12 +95,51 @@ class SinkEditor {
     this.mode.value = output.mode;
     this.suffix.value = output.suffix;
     this.folder.value = output.folder ?? "";
+    this.store = output.store;
+    const store = storeFields(output);
+    this.fillConnectors(store.connectorId);
+    this.storePath.value = store.storePath;
     this.sync();
   }
 
   value(): OutputSetting_Serialize {
-    const folder = cleanPath(this.folder.value);
-    return { mode: this.mode.value as OutputMode, suffix: this.suffix.value, folder: folder === "" ? null : folder };
+    return buildOutput({
+      mode: this.mode.value as OutputMode,
+      suffix: this.suffix.value,
+      folder: cleanPath(this.folder.value),
+      connectorId: this.connector.value,
+      storePath: this.storePath.value,
+    }, this.store);
+  }
+
+  /** The connectors to upload to; without any, "Upload to a storage connector" cannot be chosen. */
+  setConnectors(connectors: readonly Connector[], providers: readonly ProviderInfo[]): void {
+    this.connectors = connectors;
+    this.providers = providers;
+    this.fillConnectors(this.connector.value);
+  }
+
+  /** Why the sink cannot be saved as shown, and the field to fix; null when it can. */
+  problem(): { message: string; field: HTMLElement } | null {
+    const output = this.value();
+    const message = output.mode === "store" ? outputProblem(output, this.connectors) : null;
+    return message ? { message, field: this.connector } : null;
+  }
+
+  /** Store mode without a connector chosen: takes the first one. Returns whether one is chosen. */
+  chooseConnector(): boolean {
+    if (!this.connector.value) this.connector.value = defaultConnector(this.connectors, "");
+    return this.connector.value !== "";
+  }
+
+  private fillConnectors(selected: string): void {
+    const choices = connectorChoices(this.connectors, this.providers, selected);
+    this.connector.replaceChildren(...choices.map((c) => h("option", { value: c.value, disabled: c.missing }, c.label)));
+    this.connector.value = defaultConnector(this.connectors, selected);
+    const none = this.connectors.length === 0;
+    // Without connectors there is nothing to upload to (a rule that already does keeps showing it).
+    this.storeOption.disabled = none && this.mode.value !== "store";
+    this.storeOption.textContent = none ? `${OUTPUT_MODE_LABELS.store} (add one under Connectors)` : OUTPUT_MODE_LABELS.store;
   }
 
   /** Asks for an output folder; fills it in and returns true when one was chosen. */
@@ -100,7 +153,7 @@ class SinkEditor {
   }
 
   setDisabled(disabled: boolean): void {
-    for (const el of [this.mode, this.suffix, this.folder, this.browse]) el.disabled = disabled;
+    for (const el of [this.mode, this.suffix, this.folder, this.browse, this.connector, this.storePath]) el.disabled = disabled;
   }
 
   /** Shows the field of the chosen mode only. */
@@ -109,6 +162,7 @@ class SinkEditor {
     this.suffixField.hidden = mode !== "suffix";
     this.folderField.hidden = mode !== "folder";
     this.inPlaceHint.hidden = mode !== "in_place";
+    this.storeField.hidden = mode !== "store";
     setText(this.suffixField.querySelector(".suffix-example")!, this.suffix.value);
   }
 }
@@ -171,6 +225,8 @@ class RuleRow {
     this.sink.mode.addEventListener("change", () => void this.modeChanged());
     this.sink.suffix.addEventListener("change", () => this.edited());
     this.sink.folder.addEventListener("change", () => this.edited());
+    this.sink.connector.addEventListener("change", () => this.edited());
+    this.sink.storePath.addEventListener("change", () => this.edited());
     this.sink.browse.addEventListener("click", () => void this.browse());
     this.toggle.addEventListener("click", () => {
       if (this.inFlight) return;
@@ -225,6 +281,10 @@ class RuleRow {
     this.el.setAttribute("aria-busy", String(busy));
   }
 
+  setConnectors(connectors: readonly Connector[], providers: readonly ProviderInfo[]): void {
+    this.sink.setConnectors(connectors, providers);
+  }
+
   /** Focuses the row's first button (after a neighbour was removed). */
   focus(): void {
     this.toggle.focus();
@@ -232,6 +292,11 @@ class RuleRow {
 
   private async modeChanged(): Promise<void> {
     const output = this.sink.value();
+    if (output.mode === "store" && !this.sink.chooseConnector()) {
+      // No connector to upload to: keep the rule as it is.
+      this.sink.set(this.status.rule.output);
+      return;
+    }
     if (output.mode === "folder" && !output.folder) {
       // Nothing to save without a folder: ask for one; without it, keep the rule as it is.
       let picked = false;
@@ -308,6 +373,8 @@ export class WatchView {
   /** The identity of each drawn log line. */
   private readonly logKeys = new WeakMap<Element, string>();
   private presets: readonly PresetInfo_Serialize[] = [];
+  private connectors: readonly Connector[] = [];
+  private providers: readonly ProviderInfo[] = [];
   private currentPreset = "";
   private presetTouched = false;
   private visible = false;
@@ -397,6 +464,14 @@ export class WatchView {
     if (!this.presetTouched) fillPresetSelect(this.presetSelect, this.presets, name);
   }
 
+  /** The connectors the form and the rules can upload to. */
+  setConnectors(connectors: readonly Connector[], providers: readonly ProviderInfo[]): void {
+    this.connectors = connectors;
+    this.providers = providers;
+    this.sink.setConnectors(connectors, providers);
+    for (const row of this.rows.values()) row.setConnectors(connectors, providers);
+  }
+
   /** The form's output starts as the settings' suffix and folder (beside the original). */
   setOutputDefaults(output: OutputSetting_Serialize): void {
     this.sink.set({ mode: "suffix", suffix: output.suffix || DEFAULT_SUFFIX, folder: output.folder });
@@ -475,6 +550,11 @@ export class WatchView {
     const output = this.sink.value();
     if (output.mode === "folder" && output.folder === null) {
       this.showFormError("Choose an output folder.", this.sink.folder);
+      return;
+    }
+    const problem = this.sink.problem();
+    if (problem) {
+      this.showFormError(problem.message, problem.field);
       return;
     }
     const rule: WatchRuleSetting_Serialize = {
@@ -615,6 +695,7 @@ export class WatchView {
           remove: (f) => void this.remove(f),
           error: (title, message) => this.handlers.notify(title, [message]),
         });
+        row.setConnectors(this.connectors, this.providers);
         this.rows.set(folder, row);
       }
       // Moves a row only when it is out of place (moving would lose focus).
@@ -700,6 +781,7 @@ export class WatchView {
   private showFormError(text: string | null, field?: HTMLElement): void {
     this.folderInput.removeAttribute("aria-invalid");
     this.sink.folder.removeAttribute("aria-invalid");
+    this.sink.connector.removeAttribute("aria-invalid");
     this.formError.hidden = text === null;
     this.formError.textContent = text ?? "";
     if (field) {
@@ -717,6 +799,6 @@ function logEntry(a: Activity): HTMLLIElement {
     h("time", { class: "log-time", datetime: Number.isNaN(time.getTime()) ? null : time.toISOString() }, formatClock(a.at)),
     h("span", { class: `log-kind kind-${a.kind}` }, KIND_LABELS[a.kind]),
     file ? h("span", { class: "log-file", title: file }, baseName(file)) : null,
-    h("span", { class: "log-detail" }, activityDetail(a)),
+    h("span", { class: "log-detail", title: a.kind === "compressed" ? outputText(a.output) : null }, activityDetail(a)),
   );
 }
