@@ -54,8 +54,8 @@ pub struct SyncArgs {
     /// Compress objects again even when they have not changed.
     #[arg(long)]
     force: bool,
-    /// Run again after this long, until Ctrl-C (`24h`, `30m`, `90s`).
-    #[arg(long, value_parser = parse_interval, value_name = "INTERVAL")]
+    /// Run again after this long, until Ctrl-C (`24h`, `30m`, `90s`; `--every` alone: 24h).
+    #[arg(long, value_parser = parse_interval, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "24h")]
     every: Option<Duration>,
     /// Skip objects bigger than this many megabytes.
     #[arg(long, default_value_t = 512)]
