@@ -42,7 +42,8 @@ pub struct SyncArgs {
     /// Results to another connector (id or name); `--to-options` gives its bucket and path (prefix).
     #[arg(long, value_name = "CONNECTOR")]
     to: Option<String>,
-    /// The destination's `store` options as JSON (bucket, region, path, acl, class, metadata, headers, tags).
+    /// The destination's `store` options as JSON (bucket, region, path, acl, class, metadata,
+    /// headers, tags). Results get the bucket's default access unless `acl` is given.
     #[arg(long, value_name = "JSON|@FILE")]
     to_options: Option<String>,
     /// A preset (see `compressor presets`).
@@ -68,15 +69,16 @@ pub struct SyncArgs {
 fn parse_interval(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
     let number: u64 = number.parse().map_err(|_| format!("{text:?} is not an interval like 24h, 30m or 90s"))?;
-    let seconds = match unit {
-        "s" | "" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
+    let unit_seconds = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
     };
-    if seconds == 0 {
-        return Err("the interval must be more than zero".into());
+    let seconds = number.saturating_mul(unit_seconds);
+    if seconds == 0 || seconds > 366 * 86_400 {
+        return Err("the interval is more than zero and at most a year".into());
     }
     Ok(Duration::from_secs(seconds))
 }

@@ -144,6 +144,15 @@ print(json.dumps({"class": head.get("StorageClass"), "meta": head["Metadata"], "
     assert_eq!(before, after, "the originals are untouched");
     assert_eq!(fs::read_dir(&input).unwrap().count(), 2, "nothing is written locally");
 
+    // Two inputs that would become one object: the second is refused, the first kept.
+    let (_other, other) = input_folder(&["photo.jpg"]);
+    let (_third, third) = input_folder(&["photo.jpg"]);
+    let output = cli.run(&["compress", &other.to_string_lossy(), &third.to_string_lossy(), "--store", &id, "--json"]);
+    assert!(!output.status.success());
+    assert!(text(&output).contains("would overwrite another file's result"), "{}", text(&output));
+    let uploaded = json_lines(&String::from_utf8_lossy(&output.stdout)).iter().filter(|l| l["url"].is_string()).count();
+    assert_eq!(uploaded, 1);
+
     // One file with a private ACL and a full key: anonymous reads are refused.
     let photo = input.join("photo.jpg").to_string_lossy().into_owned();
     let output = cli.run(&[
@@ -178,6 +187,7 @@ fn bad_store_options_and_missing_buckets_are_explained() {
     let moto = Moto::start();
     let cli = Cli::new(&secrets);
     let b2 = add_s3(&cli, &moto, "b2", "eu-central-003", "my-bucket");
+    let mut seen = String::new();
 
     let (_dir, input) = input_folder(&["photo.jpg"]);
     let photo = input.join("photo.jpg");
@@ -188,6 +198,7 @@ fn bad_store_options_and_missing_buckets_are_explained() {
         r#"{"region": "us-east-1", "class": "glacier", "headers": {"Expires": "never"}, "tags": {"a": "b"}, "path": "/abs"}"#,
     ]);
     let message = text(&output);
+    seen.push_str(&message);
     assert!(!output.status.success());
     for field in ["store.region", "store.class", "store.headers.Expires", "store.tags", "store.path"] {
         assert!(message.contains(field), "{field} is named: {message}");
@@ -197,9 +208,11 @@ fn bad_store_options_and_missing_buckets_are_explained() {
     // The connector's bucket does not exist on the server.
     let output = cli.run(&["compress", &photo_arg, "--store", &b2]);
     let message = text(&output);
+    seen.push_str(&message);
     assert!(!output.status.success());
     assert!(message.contains("photo.jpg") && message.contains("\"my-bucket\" does not exist"), "{message}");
     let output = cli.run(&["connectors", "test", &b2]);
+    seen.push_str(&text(&output));
     assert!(!output.status.success() && text(&output).contains("does not exist"), "{}", text(&output));
     assert_eq!(sha256_file(&photo), before);
 
@@ -225,6 +238,7 @@ fn bad_store_options_and_missing_buckets_are_explained() {
         SECRET,
     ));
     let output = cli.run(&["connectors", "test", dead.trim()]);
+    seen.push_str(&text(&output));
     assert!(text(&output).contains("cannot reach http://127.0.0.1:9"), "{}", text(&output));
 
     // Invalid connectors are refused by field; a secret is never taken from an argument.
@@ -247,6 +261,9 @@ fn bad_store_options_and_missing_buckets_are_explained() {
         SECRET,
     );
     assert!(text(&output).contains("region") && text(&output).contains("ams3"), "{}", text(&output));
+    seen.push_str(&text(&output));
+    seen.push_str(&text(&cli.run(&["connectors", "list", "--json"])));
+    assert!(!seen.contains(SECRET), "the secret was printed");
 
     // No secret in the settings, in any output above, or in the config folder.
     for entry in walkdir(cli.home.path()) {
@@ -301,7 +318,7 @@ print(key["AccessKeyId"], key["SecretAccessKey"])
     assert!(!output.status.success());
     assert!(message.contains("s3:PutObjectAcl"), "the missing permission is named: {message}");
     assert!(!message.contains(secret), "no secret in errors");
-    // With a private ACL (no ACL call) the same key works.
+    // With "acl": "private" no ACL is sent (it is the owner-only default), so the key works.
     let (_dir, input) = input_folder(&["photo.jpg"]);
     let photo = input.join("photo.jpg").to_string_lossy().into_owned();
     let output = cli.run(&["compress", &photo, "--store", id.trim(), "--store-options", r#"{"acl": "private"}"#]);
@@ -402,6 +419,17 @@ service = BlobServiceClient.from_connection_string(sys.argv[1])
     assert!(assert_ok(&cli.run(&["connectors", "test", id])).contains("ok"));
 
     let (_dir, input) = input_folder(&["photo.jpg"]);
+    // A name with characters URLs encode is stored under that very name.
+    let odd = input.join("photo #1.jpg");
+    fs::copy(input.join("photo.jpg"), &odd).unwrap();
+    let output = cli.run(&["compress", &odd.to_string_lossy(), "--store", id, "--json"]);
+    let line = &json_lines(&assert_ok(&output))[0];
+    assert!(line["url"].as_str().unwrap().ends_with("/images/photo%20%231.jpg"), "{line}");
+    let names = python(
+        &format!("{AZ}\nprint(json.dumps([b.name for b in service.get_container_client('images').list_blobs()]))"),
+        &[&azurite.connection_string()],
+    );
+    assert!(names.contains("\"photo #1.jpg\""), "{names}");
     let photo = input.join("photo.jpg").to_string_lossy().into_owned();
     let output = cli.run(&[
         "compress",
@@ -499,18 +527,21 @@ print(json.dumps(dict(zip(keys, sizes))))
     assert_eq!(landed["optimized/a.jpg"], first["uploads/a.jpg"]["size_after"]);
     assert_eq!(landed["optimized/b.png"], first["uploads/b.png"]["size_after"]);
     assert_eq!(landed["optimized/deep/c.jpg"], first["uploads/deep/c.jpg"]["size_after"]);
-    // The results decode: fetched anonymously (public-read) and read by ImageMagick.
+    // The results decode (read back with boto3, decoded by ImageMagick), and are not made
+    // public unless asked: copies of private objects stay private.
     let fetched = tempfile::tempdir().unwrap();
     let out = fetched.path().join("c.jpg");
-    boto(
+    let status = boto(
         &moto,
-        "open(sys.argv[3], 'wb').write(urllib.request.urlopen(sys.argv[2]).read())",
+        "s3.download_file('site', 'optimized/deep/c.jpg', sys.argv[3]); print(anonymous_get(sys.argv[2])[0])",
         &[first["uploads/deep/c.jpg"]["url"].as_str().unwrap(), &out.to_string_lossy()],
     );
+    assert_eq!(status.trim(), "403");
     let identify = std::process::Command::new("identify").arg("-format").arg("%wx%h").arg(&out).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&identify.stdout), "1920x1200");
 
     let second = sync(&[]);
+    assert_eq!(second.len(), 3);
     assert!(second.values().all(|l| l["status"] == "unchanged"), "{second:?}");
 
     // b.png is replaced by other content: only it is synced again.
@@ -541,4 +572,36 @@ print(json.dumps(dict(zip(keys, sizes))))
     ])));
     assert_eq!(again.len(), 1, "d-min.jpg is not a source: {again:?}");
     assert_eq!(again[0]["status"], "unchanged");
+
+    // A key that is not there fails the run.
+    let output = cli.run(&[
+        "sync",
+        "--from",
+        &id,
+        "--prefix",
+        "uploads/",
+        "--to-prefix",
+        "optimized/",
+        "--key",
+        "uploads/nope.jpg",
+    ]);
+    assert!(!output.status.success() && text(&output).contains("uploads/nope.jpg"), "{}", text(&output));
+
+    // A second connector to the same account and bucket is the same storage: results onto
+    // the objects themselves are refused.
+    let twin = add_s3(&cli, &moto, "spaces", "ams3", "site");
+    let output = cli.run(&["sync", "--from", &id, "--prefix", "elsewhere/", "--to", &twin, "--force"]);
+    assert!(
+        !output.status.success() && text(&output).contains("the destination is the source itself"),
+        "{}",
+        text(&output)
+    );
+    // A result that would land on an original (root `d.jpg` → `elsewhere/d.jpg`) is refused,
+    // and the original keeps its content.
+    boto(&moto, "s3.upload_file(sys.argv[2], 'site', 'd.jpg')", &[&jpg]);
+    let before = boto(&moto, "print(s3.head_object(Bucket='site', Key='elsewhere/d.jpg')['ETag'])", &[]);
+    let output = cli.run(&["sync", "--from", &id, "--to-prefix", "elsewhere/", "--key", "d.jpg"]);
+    assert!(!output.status.success() && text(&output).contains("would overwrite elsewhere/d.jpg"), "{}", text(&output));
+    let after = boto(&moto, "print(s3.head_object(Bucket='site', Key='elsewhere/d.jpg')['ETag'])", &[]);
+    assert_eq!(before, after);
 }

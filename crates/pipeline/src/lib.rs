@@ -156,7 +156,7 @@ pub fn process_unless_cancelled(
         return Ok(None);
     }
     if job.policy == OutputPolicy::Store {
-        return upload(engine, source, job, input, output, report, cancel);
+        return upload(engine, source, job, reservations, input, output, report, cancel);
     }
     let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
     let destination = if needs_writing {
@@ -200,10 +200,12 @@ pub fn process_unless_cancelled(
 /// Uploads a result to the job's bucket: the output, or the original when it could not be
 /// made smaller (like an output folder, the bucket gets every file). The bytes are checked
 /// as a written file is; the original is never touched.
+#[allow(clippy::too_many_arguments)]
 fn upload(
     engine: &Engine,
     source: &Source,
     job: &Job,
+    reservations: &Reservations,
     input: Vec<u8>,
     output: Option<Vec<u8>>,
     report: Report,
@@ -221,9 +223,24 @@ fn upload(
         }
         None => (input, report.input.mime.clone()),
     };
-    let relative = source.relative_path().with_file_name(&report.output.name);
-    let relative = relative.to_string_lossy().replace('\\', "/");
-    match store.upload(&relative, bytes, &mime, cancel) {
+    // Keys are claimed like local destinations: `a/x.jpg` and `b/x.jpg`, or `photo.bmp` and
+    // `photo.png` both becoming `photo.png`, never share an object.
+    let key_of = |name: &str| {
+        let relative = source.relative_path().with_file_name(name);
+        store.key_for(&relative.to_string_lossy().replace('\\', "/"))
+    };
+    let claim = |key: &str| reservations.claim(Path::new(&format!("\0store/{key}")), path);
+    let mut key = key_of(&report.output.name);
+    if !claim(&key) && report.output.format != report.input.format {
+        key = key_of(&format!("{}.{}", report.input.name, report.output.format.extension()));
+    }
+    if !claim(&key) {
+        return Err(FileError::new(
+            path,
+            format!("the object {key} would overwrite another file's result; nothing was uploaded"),
+        ));
+    }
+    match store.upload(&key, bytes, &mime, cancel) {
         Ok(url) => Ok(Some(FileOutcome { path: path.clone(), destination: None, url: Some(url), report })),
         Err(compressor_storage::StorageError::Cancelled) => Ok(None),
         Err(err) => Err(FileError::new(path, format!("upload to {} failed: {err}", store.connector().name))),

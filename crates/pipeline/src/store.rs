@@ -85,9 +85,10 @@ pub fn remove_connector(settings_path: &Path, id: &str, keychain: &Keychain) -> 
     {
         return Err(ConnectorError::InUse { id: connector.id, folder: rule.folder.clone() });
     }
+    // The secret first: if that fails the connector stays listed, so removing can be retried.
+    keychain.delete(&connector.id)?;
     settings.connectors.retain(|c| c.id != connector.id);
     settings.save(settings_path)?;
-    keychain.delete(&connector.id)?;
     Ok(connector)
 }
 
@@ -165,18 +166,15 @@ impl StoreSink {
         self.storage.connector()
     }
 
-    /// Uploads one result; `relative_name` is its path below the folder the user named.
-    /// Returns the object's URL.
-    pub fn upload(
-        &self,
-        relative_name: &str,
-        bytes: Vec<u8>,
-        mime: &str,
-        cancel: &AtomicBool,
-    ) -> Result<String, StorageError> {
-        let key = self.target.key_for(relative_name, self.single_file);
+    /// The object key for a result whose path below the folder the user named is `relative_name`.
+    pub fn key_for(&self, relative_name: &str) -> String {
+        self.target.key_for(relative_name, self.single_file)
+    }
+
+    /// Uploads one result as `key`; returns the object's URL.
+    pub fn upload(&self, key: &str, bytes: Vec<u8>, mime: &str, cancel: &AtomicBool) -> Result<String, StorageError> {
         let transfer = Transfer::quiet(cancel);
-        self.runtime.block_on(self.storage.upload(&self.target, &key, bytes.into(), mime, &transfer))
+        self.runtime.block_on(self.storage.upload(&self.target, key, bytes.into(), mime, &transfer))
     }
 
     /// Writes and deletes a probe object.

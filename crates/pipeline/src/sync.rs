@@ -43,6 +43,7 @@ pub struct SyncSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncStatus {
     /// Compressed and uploaded.
@@ -56,6 +57,7 @@ pub enum SyncStatus {
 
 /// What happened to one object.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncOutcome {
     pub key: String,
     pub status: SyncStatus,
@@ -66,12 +68,18 @@ pub struct SyncOutcome {
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The key the result was written to.
+    #[serde(skip)]
+    pub output_key: Option<String>,
 }
 
-/// The ETags seen at the last sync, per source key.
+/// The ETags seen at the last sync, per source key, and the keys this sync wrote (which
+/// it may overwrite; any other object it must not).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SyncState {
     objects: BTreeMap<String, String>,
+    #[serde(default)]
+    outputs: std::collections::BTreeSet<String>,
 }
 
 impl SyncState {
@@ -135,20 +143,28 @@ pub fn run_sync(
         SyncDestination::Suffix(suffix) if suffix.is_empty() => {
             return Err(ConnectorError::Runtime("an empty suffix would overwrite the objects".into()))
         }
-        SyncDestination::Suffix(_) => (None, source_target.clone(), None),
+        // Copies of possibly private objects are not published unless an ACL is asked for.
+        SyncDestination::Suffix(_) => (None, Target { acl: None, ..source_target.clone() }, None),
         SyncDestination::Store(options) => {
             let connector = match options.id.as_deref() {
                 Some(id) => settings.connector(id).ok_or_else(|| ConnectorError::Unknown(id.into()))?,
                 None => source_connector,
             };
             let options = StoreOptions { id: Some(connector.id.clone()), path: None, ..options.clone() };
-            let target = options.resolve(connector).map_err(ConnectorError::InvalidStore)?;
+            let mut target = options.resolve(connector).map_err(ConnectorError::InvalidStore)?;
+            if options.acl.is_none() {
+                target.acl = None;
+            }
             let prefix = match &spec.destination {
                 SyncDestination::Store(o) => o.path.clone().unwrap_or_default(),
                 SyncDestination::Suffix(_) => String::new(),
             };
             let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix } else { format!("{prefix}/") };
-            let same = connector.id == source_connector.id && target.bucket == source_target.bucket;
+            // The same storage, whatever connector names it: same provider, endpoint, account.
+            let same_account = connector.provider == source_connector.provider
+                && connector.endpoint == source_connector.endpoint
+                && connector.access_key_id == source_connector.access_key_id;
+            let same = same_account && target.bucket == source_target.bucket;
             if same && prefix.is_empty() {
                 return Err(ConnectorError::Runtime(
                     "the destination is the source itself; give another prefix, a suffix or another bucket".into(),
@@ -156,6 +172,18 @@ pub fn run_sync(
             }
             let storage =
                 if connector.id == source_connector.id { None } else { Some(Storage::open(connector, keychain)?) };
+            // A local bucket is a sub-folder: one inside the source is part of its listing.
+            let nested = same_account && connector.provider == compressor_storage::Provider::Local && !same;
+            let inside = target.bucket.strip_prefix(&source_target.bucket).map(|rest| rest.trim_start_matches('/'));
+            let (prefix, same) = match inside.filter(|rest| nested && !rest.is_empty()) {
+                Some(rest)
+                    if source_target.bucket.is_empty()
+                        || target.bucket[source_target.bucket.len()..].starts_with('/') =>
+                {
+                    (format!("{rest}/{prefix}"), true)
+                }
+                _ => (prefix, same),
+            };
             (storage, target, Some((prefix, same)))
         }
     };
@@ -165,6 +193,7 @@ pub fn run_sync(
     let mut state = SyncState::load(&state_file);
 
     let listed = runtime.block_on(source.list_objects(&source_target, &spec.prefix))?;
+    let existing: std::collections::BTreeSet<String> = listed.iter().map(|o| o.key.clone()).collect();
     let wanted: Vec<ObjectInfo> = listed
         .into_iter()
         .filter(|o| spec.keys.is_empty() || spec.keys.contains(&o.key))
@@ -181,6 +210,7 @@ pub fn run_sync(
             _ => true,
         })
         .collect();
+    let mut missing = Vec::new();
     for key in &spec.keys {
         if !wanted.iter().any(|o| &o.key == key) {
             let outcome = SyncOutcome {
@@ -190,12 +220,14 @@ pub fn run_sync(
                 size_after: None,
                 url: None,
                 message: Some("no such object under the prefix (or not a file Compressor handles)".into()),
+                output_key: None,
             };
             on_outcome(&outcome);
+            missing.push(outcome);
         }
     }
 
-    let mut outcomes = Vec::new();
+    let mut outcomes = missing;
     for object in wanted {
         if cancel.load(Ordering::SeqCst) {
             break;
@@ -208,6 +240,7 @@ pub fn run_sync(
                 size_after: None,
                 url: None,
                 message: None,
+                output_key: None,
             };
             on_outcome(&outcome);
             outcomes.push(outcome);
@@ -224,10 +257,20 @@ pub fn run_sync(
             prefix_out.as_ref().map(|(p, _)| p.as_str()),
             &object,
             cancel,
+            // In the source's own bucket, an existing object this sync did not write is an
+            // original: never overwrite it.
+            &|key: &str| {
+                let same = matches!(&spec.destination, SyncDestination::Suffix(_))
+                    || prefix_out.as_ref().is_some_and(|(_, same)| *same);
+                same && (key == object.key || existing.contains(key) && !state.outputs.contains(key))
+            },
         );
         let outcome = match result {
             Ok(outcome) => {
                 state.objects.insert(object.key.clone(), object.etag.clone());
+                if let Some(key) = &outcome.output_key {
+                    state.outputs.insert(key.clone());
+                }
                 if let Err(err) = state.save(&state_file) {
                     return Err(ConnectorError::Runtime(format!(
                         "cannot save the sync state {}: {err}",
@@ -244,6 +287,7 @@ pub fn run_sync(
                 size_after: None,
                 url: None,
                 message: Some(message),
+                output_key: None,
             },
         };
         on_outcome(&outcome);
@@ -278,6 +322,7 @@ fn sync_one(
     prefix_out: Option<&str>,
     object: &ObjectInfo,
     cancel: &AtomicBool,
+    is_original: &dyn Fn(&str) -> bool,
 ) -> Result<SyncOutcome, SyncFailure> {
     let input = runtime.block_on(source.download(source_target, &object.key, spec.max_object_size))?;
     let name = object.key.rsplit('/').next().unwrap_or(&object.key).to_string();
@@ -300,13 +345,16 @@ fn sync_one(
                 size_after: None,
                 url: None,
                 message: report.reason.clone(),
+                output_key: None,
             })
         }
         (SyncDestination::Suffix(suffix), Some(bytes)) => {
             (with_suffix(&output_key, suffix), bytes, report.output.mime.clone())
         }
         (SyncDestination::Store(_), output) => {
-            let relative = output_key.strip_prefix(&spec.prefix).unwrap_or(&output_key).trim_start_matches('/');
+            // Below the prefix's folder: `--prefix photos/IMG_` keeps `IMG_` in the name.
+            let folder = spec.prefix.rfind('/').map(|i| &spec.prefix[..=i]).unwrap_or("");
+            let relative = output_key.strip_prefix(folder).unwrap_or(&output_key).trim_start_matches('/');
             let key = format!("{}{relative}", prefix_out.unwrap_or(""));
             match output {
                 Some(bytes) => (key, bytes, report.output.mime.clone()),
@@ -314,6 +362,11 @@ fn sync_one(
             }
         }
     };
+    if is_original(&key) {
+        return Err(SyncFailure::Failed(format!(
+            "the result would overwrite {key}, an object this sync did not write; choose another prefix or suffix"
+        )));
+    }
     let size_after = bytes.len() as u64;
     let transfer = Transfer::quiet(cancel);
     let url = runtime.block_on(destination.upload(destination_target, &key, bytes.into(), &mime, &transfer))?;
@@ -329,6 +382,7 @@ fn sync_one(
         size_after: Some(size_after),
         url: Some(url),
         message: None,
+        output_key: Some(key),
     })
 }
 

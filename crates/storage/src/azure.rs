@@ -62,7 +62,7 @@ impl AzureStore {
         transfer: &Transfer<'_>,
     ) -> Result<(), StorageError> {
         let store = self.container(&target.bucket)?;
-        let path = Path::from(key);
+        let path = blob_path(key)?;
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, AttributeValue::from(content_type.to_string()));
         for (name, value) in &target.headers {
@@ -120,7 +120,7 @@ impl AzureStore {
         let store = self.container(&target.bucket)?;
         // object_store lists whole path segments: filter a partial name (`photos/IMG_`) here.
         let folder = prefix.rfind('/').map(|i| &prefix[..i]).unwrap_or("");
-        let listing = if folder.is_empty() { None } else { Some(Path::from(folder)) };
+        let listing = if folder.is_empty() { None } else { Some(blob_path(folder)?) };
         let objects: Vec<_> = store
             .list(listing.as_ref())
             .try_collect()
@@ -139,7 +139,7 @@ impl AzureStore {
 
     pub(crate) async fn download(&self, target: &Target, key: &str, limit: u64) -> Result<Bytes, StorageError> {
         let store = self.container(&target.bucket)?;
-        let got = store.get(&Path::from(key)).await.map_err(|e| explain(e, "reading a blob", &target.bucket, key))?;
+        let got = store.get(&blob_path(key)?).await.map_err(|e| explain(e, "reading a blob", &target.bucket, key))?;
         if got.meta.size > limit {
             return Err(StorageError::TooLarge { key: key.into(), size: got.meta.size, limit });
         }
@@ -148,8 +148,14 @@ impl AzureStore {
 
     pub(crate) async fn delete(&self, target: &Target, key: &str) -> Result<(), StorageError> {
         let store = self.container(&target.bucket)?;
-        store.delete(&Path::from(key)).await.map_err(|e| explain(e, "deleting a blob", &target.bucket, key))
+        store.delete(&blob_path(key)?).await.map_err(|e| explain(e, "deleting a blob", &target.bucket, key))
     }
+}
+
+/// The blob's path, exactly as named: `Path::from` would percent-encode characters such
+/// as `#`, storing `photo #1.jpg` under another name than its URL says.
+fn blob_path(key: &str) -> Result<Path, StorageError> {
+    Path::parse(key).map_err(|e| StorageError::Invalid(format!("{key:?} is not a valid blob name: {e}")))
 }
 
 fn explain(err: object_store::Error, operation: &str, container: &str, key: &str) -> StorageError {

@@ -172,7 +172,8 @@ impl Storage {
             if let Err(err) = s3.set_acl(target, &key, acl).await {
                 let _ = self.delete(target, &key).await;
                 return Err(match err {
-                    StorageError::Denied { bucket, .. } => StorageError::Denied {
+                    // Only a plain refusal means the permission is missing (not ACLs turned off).
+                    StorageError::Denied { bucket, hint, .. } if hint == self.connector.provider.permission_hint() => StorageError::Denied {
                         operation: format!("setting the ACL {acl:?}"),
                         bucket,
                         hint: "writing works but setting an ACL does not: allow s3:PutObjectAcl, or use \"acl\": \"private\""

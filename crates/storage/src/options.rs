@@ -120,8 +120,10 @@ impl StoreOptions {
 
         let acls = provider.acls(custom_endpoint);
         let acl = match self.acl.as_deref() {
-            None if acls.contains(&"public-read") => Some("public-read"),
-            None => None,
+            None => provider.default_acl(),
+            // Sending no ACL gives the owner-only default without needing s3:PutObjectAcl,
+            // and works on buckets with ACLs turned off.
+            Some("private") if acls.contains(&"private") => None,
             Some(_) if acls.is_empty() => {
                 errors.push(error("acl", provider.acl_note()));
                 None
@@ -166,6 +168,10 @@ impl StoreOptions {
         let allowed = provider.allowed_headers();
         for (name, value) in &self.headers {
             match allowed.iter().find(|h| h.eq_ignore_ascii_case(name)) {
+                Some(&"Expires") if !is_http_date(value) => errors.push(error(
+                    &format!("headers.{name}"),
+                    "must be an HTTP date, e.g. \"Wed, 21 Oct 2026 07:28:00 GMT\"",
+                )),
                 Some(canonical) if value.chars().all(|c| (' '..='~').contains(&c)) => {
                     headers.insert(*canonical, value.clone());
                 }
@@ -272,7 +278,7 @@ fn check_path(path: &str) -> Result<(), String> {
     if path.chars().any(|c| c.is_control() || c == '\\') {
         return Err("must not hold control characters or backslashes".into());
     }
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let segments: Vec<&str> = path.strip_suffix('/').unwrap_or(path).split('/').collect();
     if segments.iter().any(|s| *s == ".." || *s == ".") {
         return Err("must not hold `.` or `..` segments".into());
     }
@@ -280,6 +286,11 @@ fn check_path(path: &str) -> Result<(), String> {
         return Err("must not hold empty segments (`//`)".into());
     }
     Ok(())
+}
+
+fn is_http_date(value: &str) -> bool {
+    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+    DateTime::from_str(value, DateTimeFormat::HttpDate).is_ok()
 }
 
 fn check_metadata(provider: Provider, key: &str, value: &str) -> Result<(), String> {
@@ -379,7 +390,19 @@ mod tests {
             ..Default::default()
         };
         let target = options.resolve(&connector(Provider::S3)).unwrap();
-        assert_eq!((target.class, target.acl), (Some("STANDARD_IA"), Some("private")));
+        // "private" is the owner-only default: no ACL is sent for it.
+        assert_eq!((target.class, target.acl), (Some("STANDARD_IA"), None));
+        let public = StoreOptions { acl: Some("public-read".into()), ..options.clone() };
+        assert_eq!(public.resolve(&connector(Provider::S3)).unwrap().acl, Some("public-read"));
+        let gcs = StoreOptions { region: Some("auto".into()), ..options.clone() };
+        assert_eq!(
+            StoreOptions { acl: None, class: None, ..gcs }.resolve(&connector(Provider::Gcs)).unwrap().acl,
+            None
+        );
+        let expires = StoreOptions { headers: [("Expires".to_string(), "soon".to_string())].into(), ..options.clone() };
+        assert_eq!(fields(expires.resolve(&connector(Provider::S3))), ["store.headers.Expires"]);
+        let doubled = StoreOptions { path: Some("out//".into()), ..options };
+        assert_eq!(fields(doubled.resolve(&connector(Provider::S3))), ["store.path"]);
 
         let azure = StoreOptions { bucket: Some("photos".into()), class: Some("cool".into()), ..Default::default() };
         let target = azure.resolve(&connector(Provider::Azure)).unwrap();

@@ -248,6 +248,13 @@ impl Provider {
         }
     }
 
+    /// The ACL objects get when `store.acl` is not given: `public-read`, as the storage pages
+    /// say, where the provider has per-object ACLs on by default. Not for GCS, whose new
+    /// buckets (uniform access) refuse object ACLs.
+    pub fn default_acl(self) -> Option<&'static str> {
+        matches!(self, Provider::S3 | Provider::Spaces | Provider::B2).then_some("public-read")
+    }
+
     /// Why `store.acl` does not apply, for the field error.
     pub fn acl_note(self) -> &'static str {
         match self {

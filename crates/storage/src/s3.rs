@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
@@ -299,12 +300,11 @@ impl S3Store {
     }
 
     /// Turns an SDK error into one a user can act on, naming the bucket and the likely fix.
-    fn explain<E, R>(&self, err: SdkError<E, R>, operation: &str, bucket: &str, key: &str) -> StorageError
+    fn explain<E>(&self, err: SdkError<E, HttpResponse>, operation: &str, bucket: &str, key: &str) -> StorageError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        let status = err.raw_response().map(|r| format!("{r:?}")).unwrap_or_default();
+        let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
         match &err {
             SdkError::DispatchFailure(failure) => {
                 return StorageError::Unreachable {
@@ -340,8 +340,8 @@ impl S3Store {
             "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "AuthorizationHeaderMalformed" => {
                 StorageError::BadCredentials(code)
             }
-            "" if status.contains("404") && !key.is_empty() => StorageError::NoSuchKey(key.into()),
-            "" if status.contains("403") => StorageError::Denied {
+            "" if status == 404 && !key.is_empty() => StorageError::NoSuchKey(key.into()),
+            "" if status == 403 => StorageError::Denied {
                 operation: operation.to_string(),
                 bucket: bucket.to_string(),
                 hint: self.provider.permission_hint().to_string(),
