@@ -7,6 +7,7 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -604,4 +605,125 @@ print(json.dumps(dict(zip(keys, sizes))))
     assert!(!output.status.success() && text(&output).contains("would overwrite elsewhere/d.jpg"), "{}", text(&output));
     let after = boto(&moto, "print(s3.head_object(Bucket='site', Key='elsewhere/d.jpg')['ETag'])", &[]);
     assert_eq!(before, after);
+}
+
+/// Kills `compressor` (SIGKILL) at spread-out moments while it uploads a folder, one file
+/// going up in parts: the originals are intact, every object in the bucket is complete,
+/// and after the next run every file is there once, with no unfinished multipart upload.
+#[test]
+fn killed_while_uploading_into_a_bucket() {
+    let secrets = SecretService::start();
+    let moto = Moto::start();
+    let cli = Cli::new(&secrets);
+    boto(&moto, "s3.create_bucket(Bucket='crash')", &[]);
+    let id = add_s3(&cli, &moto, "s3", "us-east-1", "crash");
+
+    let media = std::env::var_os("COMPRESSOR_MEDIA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    for name in ["Kite.jpg", "EveningGlow.jpg", "FallenLeaf.jpg", "Path.jpg", "ColorfulCups.jpg"] {
+        fs::copy(media.join("jpeg").join(name), input.join(name)).unwrap();
+    }
+    fs::copy(fixture("photo.png"), input.join("photo.png")).unwrap();
+    // 40 MB that cannot be made smaller: uploaded as is, in five parts.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..40 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    std::io::Write::write_all(&mut gz, &noise).unwrap();
+    fs::write(input.join("noise.gz"), gz.finish().unwrap()).unwrap();
+    let originals: Vec<(PathBuf, String)> = walkdir(&input)
+        .into_iter()
+        .map(|p| {
+            let h = sha256_file(&p);
+            (p, h)
+        })
+        .collect();
+
+    let check_bucket = |complete: bool| -> Value {
+        let facts = boto(
+            &moto,
+            r#"
+import subprocess, tempfile, os
+objects = s3.list_objects_v2(Bucket="crash").get("Contents", [])
+report = {"keys": [], "undecodable": [], "unfinished": len(s3.list_multipart_uploads(Bucket="crash").get("Uploads", []))}
+for o in objects:
+    body = s3.get_object(Bucket="crash", Key=o["Key"])["Body"].read()
+    report["keys"].append(o["Key"])
+    if o["Key"].endswith(".gz"):
+        ok = hashlib.sha256(body).hexdigest() == sys.argv[2]
+    else:
+        path = os.path.join(tempfile.mkdtemp(), o["Key"])
+        open(path, "wb").write(body)
+        ok = subprocess.run(["identify", "-regard-warnings", path], capture_output=True).returncode == 0
+    if not ok:
+        report["undecodable"].append(o["Key"])
+print(json.dumps(report))
+"#,
+            &[&originals.iter().find(|(p, _)| p.ends_with("noise.gz")).unwrap().1],
+        );
+        let facts: Value = serde_json::from_str(&facts).unwrap();
+        assert_eq!(facts["undecodable"], serde_json::json!([]), "every object is complete (complete run: {complete})");
+        facts
+    };
+
+    let input_arg = input.to_string_lossy().into_owned();
+    for delay in [200u64, 500, 900, 1400, 2200, 3200] {
+        let mut child = cli
+            .command(&["compress", &input_arg, "--store", &id, "-j", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        for (path, hash) in &originals {
+            assert_eq!(&sha256_file(path), hash, "{} is intact after a kill at {delay} ms", path.display());
+        }
+        let facts = check_bucket(false);
+        eprintln!(
+            "killed at {delay} ms: {} objects, {} unfinished multipart uploads",
+            facts["keys"].as_array().map_or(0, |k| k.len()),
+            facts["unfinished"]
+        );
+    }
+    // Once more, killed the moment the large file's multipart upload has begun.
+    boto(&moto, "s3.delete_object(Bucket='crash', Key='noise.gz')", &[]);
+    let mut child = cli
+        .command(&["compress", &input_arg, "--store", &id, "-j", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    boto(
+        &moto,
+        r#"
+import time
+deadline = time.time() + 60
+while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time() < deadline:
+    time.sleep(0.01)
+"#,
+        &[],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let facts = check_bucket(false);
+    assert_eq!(facts["unfinished"], 1, "killed mid-multipart: {facts}");
+    assert!(!facts["keys"].as_array().unwrap().iter().any(|k| k == "noise.gz"), "a half upload is not an object");
+
+    assert_ok(&cli.run(&["compress", &input_arg, "--store", &id]));
+    let facts = check_bucket(true);
+    assert_eq!(facts["keys"].as_array().unwrap().len(), originals.len(), "one object per file: {facts}");
+    assert_eq!(facts["unfinished"], 0, "no unfinished multipart upload is left: {facts}");
+    assert_eq!(fs::read_dir(&input).unwrap().count(), originals.len(), "nothing written locally");
 }

@@ -154,6 +154,7 @@ impl S3Store {
             return Ok(());
         }
 
+        self.abort_stale_uploads(&client, target, key).await;
         let created = client
             .create_multipart_upload()
             .bucket(&target.bucket)
@@ -191,6 +192,21 @@ impl S3Store {
             return Err(err);
         }
         Ok(())
+    }
+
+    /// Aborts unfinished multipart uploads of `key` (a run killed mid-upload leaves its parts
+    /// behind, billed but invisible): this upload replaces that object anyway.
+    async fn abort_stale_uploads(&self, client: &Client, target: &Target, key: &str) {
+        let Ok(listed) = client.list_multipart_uploads().bucket(&target.bucket).prefix(key).send().await else {
+            return;
+        };
+        for upload in listed.uploads() {
+            if let (Some(stale_key), Some(id)) = (upload.key(), upload.upload_id()) {
+                if stale_key == key {
+                    let _ = client.abort_multipart_upload().bucket(&target.bucket).key(key).upload_id(id).send().await;
+                }
+            }
+        }
     }
 
     async fn upload_parts(
