@@ -4,6 +4,7 @@
 use compressor_engine::FieldError;
 use compressor_pipeline::settings::Settings;
 use compressor_pipeline::store::{add_connector as add, remove_connector as remove, ConnectorError};
+use compressor_pipeline::sync::{run_sync, SyncDestination, SyncOutcome, SyncSpec};
 use compressor_storage::{
     ConnectionTest, Connector, ConnectorSpec, Keychain, Provider, Storage, StoreOptions, PROVIDERS,
 };
@@ -181,4 +182,56 @@ pub async fn list_buckets(state: State<'_, AppState>, id: String) -> Result<Vec<
     let connector = state.settings.lock().ok().and_then(|s| s.connector(&id).cloned()).ok_or("no such connector")?;
     let storage = Storage::open(&connector, &Keychain).map_err(|e| e.to_string())?;
     storage.list_buckets().await.map_err(|e| e.to_string())
+}
+
+/// A sync the Connectors screen starts: the objects under a prefix, compressed with a
+/// preset, into another prefix of the same bucket (or beside them with a suffix).
+#[derive(Debug, Clone, serde::Deserialize, Type)]
+pub struct SyncRequest {
+    pub connector: String,
+    pub bucket: Option<String>,
+    pub prefix: String,
+    /// Results under this prefix; `None`: beside each object with `suffix`.
+    pub destination_prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub preset: String,
+}
+
+/// Syncs a bucket prefix once: only new or changed objects are downloaded (the state is
+/// shared with `compressor sync`, next to the settings).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_bucket(state: State<'_, AppState>, request: SyncRequest) -> Result<Vec<SyncOutcome>, String> {
+    let settings = state.settings.lock().map(|s| s.clone()).map_err(|_| "the settings are unavailable")?;
+    let options =
+        settings.preset_options(&request.preset).ok_or_else(|| format!("no preset named '{}'", request.preset))?;
+    let bucket = request.bucket.filter(|b| !b.is_empty());
+    let destination = match request.destination_prefix.filter(|p| !p.trim().is_empty()) {
+        // Results go to the bucket that is read, under the other prefix.
+        Some(prefix) => SyncDestination::Store(StoreOptions {
+            path: Some(prefix.trim().to_string()),
+            bucket: bucket.clone(),
+            ..Default::default()
+        }),
+        None => SyncDestination::Suffix(request.suffix.filter(|s| !s.is_empty()).unwrap_or_else(|| "-min".into())),
+    };
+    let spec = SyncSpec {
+        source: request.connector,
+        source_options: StoreOptions { bucket, ..Default::default() },
+        prefix: request.prefix,
+        keys: Vec::new(),
+        destination,
+        options,
+        force: false,
+        max_object_size: 512 * 1024 * 1024,
+    };
+    let state_dir = state.settings_path.parent().map(|p| p.join("sync")).unwrap_or_default();
+    // The sync blocks on its own storage runtime: keep it off the app's async threads.
+    tauri::async_runtime::spawn_blocking(move || {
+        let engine = compressor_engine::Engine::default();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        run_sync(&engine, &settings, &spec, &Keychain, &state_dir, &cancel, |_| {}).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| format!("the sync stopped: {e}"))?
 }

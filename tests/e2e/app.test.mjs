@@ -391,3 +391,104 @@ test("a local folder connector: added, tested, and results uploaded into it", as
   assert.equal(await uploaded.$('[data-action="compare"]').isExisting(), false, "no local result to compare");
   await screenshot("08-uploaded.png");
 });
+
+test("a connector's bucket synced: new objects compressed under another prefix, then unchanged", async () => {
+  const settingsDialog = await browser.$('[data-testid="settings-dialog"]');
+  if (await settingsDialog.isDisplayed()) await browser.$('[data-testid="cancel-settings"]').click();
+  const saved = () => JSON.parse(fs.readFileSync(path.join(work, "config", "settings.json"), "utf8"));
+
+  await browser.$("#connectors-tab").click();
+  await browser.$('[data-testid="connectors-view"]').waitForDisplayed({ timeout: 5_000 });
+
+  // The local folder connector of the previous test; made here the same way if it is missing.
+  let connector = saved().connectors?.find((c) => c.name === "e2e-local");
+  if (!connector) {
+    const bucket = fs.mkdtempSync(path.join(work, "bucket-"));
+    await browser.$("#add-connector").click();
+    const dialog = await browser.$('[data-testid="connector-dialog"]');
+    await dialog.waitForDisplayed({ timeout: 5_000 });
+    await browser.$("#connector-provider").selectByAttribute("value", "local");
+    await browser.$("#connector-name").waitForDisplayed({ timeout: 5_000 });
+    await browser.$("#connector-name").setValue("e2e-local");
+    await browser.$("#connector-endpoint").setValue(bucket);
+    await browser.$("#connector-save").click();
+    await dialog.waitForDisplayed({ reverse: true, timeout: 10_000 });
+    connector = saved().connectors.find((c) => c.name === "e2e-local");
+    assert.ok(connector, "the connector is saved");
+  }
+  const folder = connector.bucket ? path.join(connector.endpoint, connector.bucket) : connector.endpoint;
+
+  // Two real photos in the bucket, under in/.
+  const inbox = path.join(folder, "in");
+  fs.mkdirSync(inbox, { recursive: true });
+  const originals = { "FallenLeaf.jpg": path.join(media, "jpeg", "FallenLeaf.jpg"), "chelsea.png": path.join(media, "png", "chelsea.png") };
+  for (const [name, from] of Object.entries(originals)) fs.copyFileSync(from, path.join(inbox, name));
+
+  const row = await browser.$(`[data-connector-id="${connector.id}"]`);
+  await row.waitForDisplayed({ timeout: 10_000 });
+  await row.$(".connector-sync").click();
+  const panel = await browser.$('[data-testid="sync-panel"]');
+  await panel.waitForDisplayed({ timeout: 5_000 });
+  await browser.$("#sync-prefix").setValue("in/");
+  await browser.$("#sync-destination").setValue("out/");
+
+  /** Waits for the sync to finish with a summary matching `pattern`; fails at once on an error. */
+  const syncFinished = async (pattern, timeoutMs) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await browser.execute(() => {
+        const error = document.querySelector('[data-testid="sync-error"]');
+        return {
+          running: document.querySelector("#sync-run")?.disabled ?? false,
+          summary: document.querySelector(".sync-summary")?.innerText ?? "",
+          error: error && !error.hidden ? error.innerText : "",
+        };
+      });
+      if (state.error) assert.fail(`the sync failed: ${state.error}`);
+      if (!state.running && pattern.test(state.summary)) return state.summary;
+      if (Date.now() > end) assert.fail(`the sync did not end with ${pattern}: ${JSON.stringify(state)}`);
+      await sleep(250);
+    }
+  };
+
+  // The first run compresses both into out/.
+  await browser.$("#sync-run").click();
+  const first = await syncFinished(/\b2 compressed\b/, 120_000);
+  assert.match(first, /0 failed/);
+  assert.match(first, /saved /);
+  const out = path.join(folder, "out");
+  const results = fs.readdirSync(out).sort();
+  assert.equal(results.length, 2, `two results in out/: ${results.join(", ")}`);
+  const resultOf = (name) => {
+    const stem = path.basename(name, path.extname(name));
+    const found = results.find((r) => path.basename(r, path.extname(r)) === stem);
+    assert.ok(found, `a result for ${name} in out/: ${results.join(", ")}`);
+    return path.join(out, found);
+  };
+  for (const name of Object.keys(originals)) {
+    const result = resultOf(name);
+    assert.ok(fs.statSync(result).size < fs.statSync(path.join(inbox, name)).size, `${name}: the result is smaller`);
+  }
+  // The panel lists each object with its true sizes and the result's URL.
+  const listed = await browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="sync-result"]')].map((li) => ({
+      key: li.dataset.key, status: li.dataset.status, before: Number(li.dataset.bytesBefore), after: Number(li.dataset.bytesAfter), url: li.dataset.url,
+    })));
+  assert.deepEqual(listed.map((o) => o.key).sort(), ["in/FallenLeaf.jpg", "in/chelsea.png"]);
+  for (const object of listed) {
+    const name = path.basename(object.key);
+    assert.equal(object.status, "compressed", name);
+    assert.equal(object.before, fs.statSync(path.join(inbox, name)).size, `${name}: size before`);
+    assert.equal(object.after, fs.statSync(resultOf(name)).size, `${name}: size after`);
+    assert.ok(object.url?.startsWith("file://") && object.url.includes("/out/"), `${name}: URL ${object.url}`);
+  }
+  const written = Object.fromEntries(results.map((r) => [r, sha256(path.join(out, r))]));
+
+  // The second, identical run finds nothing new: both unchanged, nothing rewritten.
+  await browser.$("#sync-run").click();
+  const second = await syncFinished(/\b2 unchanged\b/, 60_000);
+  assert.match(second, /^0 compressed/);
+  assert.deepEqual(fs.readdirSync(out).sort(), results, "no new results");
+  for (const r of results) assert.equal(sha256(path.join(out, r)), written[r], `${r} is not rewritten`);
+  await screenshot("09-sync.png");
+});

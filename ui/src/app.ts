@@ -145,6 +145,7 @@ export function mountApp(root: HTMLElement): App {
       settings = saved;
       header.selectPreset(saved.preset);
       watch.setCurrentPreset(saved.preset);
+      connectors.setCurrentPreset(saved.preset);
       announce("Settings saved");
       // Rules follow the settings' metadata choices and presets: their state may have changed.
       if (view === "watch") void watch.refresh();
@@ -158,6 +159,7 @@ export function mountApp(root: HTMLElement): App {
       }
       header.setPresets(presets, saved.preset);
       watch.setPresets(presets, saved.preset);
+      connectors.setCurrentPreset(saved.preset);
       if (view === "watch") void watch.refresh();
     },
     restoreFocus: () => {
@@ -223,6 +225,7 @@ export function mountApp(root: HTMLElement): App {
     settings = next;
     header.selectPreset(name);
     watch.setCurrentPreset(name);
+    connectors.setCurrentPreset(name);
     announce(`Preset ${name} selected for new files`);
   };
 
@@ -259,6 +262,7 @@ export function mountApp(root: HTMLElement): App {
       header.setPresets(presets, settings.preset);
       watch.setPresets(presets, settings.preset);
       watch.setOutputDefaults(settings.output);
+      connectors.setCurrentPreset(settings.preset);
     } catch (err) {
       notice.show("Presets and settings could not be loaded", [errorText(err)]);
       document.body.dataset.ready = "error";

@@ -59,6 +59,11 @@ export const commands = {
 	testConnectorSpec: (spec: ConnectorSpec_Deserialize, secret: string) => typedError<ConnectionTest, ConnectorFailure>(__TAURI_INVOKE("test_connector_spec", { spec, secret })),
 	/**  The buckets a connector's credentials can see. */
 	listBuckets: (id: string) => typedError<string[], string>(__TAURI_INVOKE("list_buckets", { id })),
+	/**
+	 *  Syncs a bucket prefix once: only new or changed objects are downloaded (the state is
+	 *  shared with `compressor sync`, next to the settings).
+	 */
+	syncBucket: (request: SyncRequest_Deserialize) => typedError<SyncOutcome_Serialize[], string>(__TAURI_INVOKE("sync_bucket", { request })),
 };
 
 /** Events */
@@ -715,6 +720,71 @@ export type StoreOptions_Serialize = {
 	headers?: { [key in string]: string },
 	tags?: { [key in string]: string },
 };
+
+/**  What happened to one object. */
+export type SyncOutcome = SyncOutcome_Serialize | SyncOutcome_Deserialize;
+
+/**  What happened to one object. */
+export type SyncOutcome_Deserialize = {
+	key: string,
+	status: SyncStatus,
+	size_before: number,
+	size_after?: number | null,
+	url?: string | null,
+	message?: string | null,
+};
+
+/**  What happened to one object. */
+export type SyncOutcome_Serialize = {
+	key: string,
+	status: SyncStatus,
+	size_before: number,
+	size_after?: number,
+	url?: string,
+	message?: string,
+};
+
+/**
+ *  A sync the Connectors screen starts: the objects under a prefix, compressed with a
+ *  preset, into another prefix of the same bucket (or beside them with a suffix).
+ */
+export type SyncRequest = SyncRequest_Serialize | SyncRequest_Deserialize;
+
+/**
+ *  A sync the Connectors screen starts: the objects under a prefix, compressed with a
+ *  preset, into another prefix of the same bucket (or beside them with a suffix).
+ */
+export type SyncRequest_Deserialize = {
+	connector: string,
+	bucket?: string | null,
+	prefix: string,
+	/**  Results under this prefix; `None`: beside each object with `suffix`. */
+	destination_prefix?: string | null,
+	suffix?: string | null,
+	preset: string,
+};
+
+/**
+ *  A sync the Connectors screen starts: the objects under a prefix, compressed with a
+ *  preset, into another prefix of the same bucket (or beside them with a suffix).
+ */
+export type SyncRequest_Serialize = {
+	connector: string,
+	bucket: string | null,
+	prefix: string,
+	/**  Results under this prefix; `None`: beside each object with `suffix`. */
+	destination_prefix: string | null,
+	suffix: string | null,
+	preset: string,
+};
+
+export type SyncStatus = 
+/**  Compressed and uploaded. */
+"compressed" | 
+/**  Could not be made smaller (copied as is to another prefix or connector). */
+"skipped" | 
+/**  Same ETag as the last sync: not downloaded. */
+"unchanged" | "failed";
 
 export type UserPreset = UserPreset_Serialize | UserPreset_Deserialize;
 

@@ -1,5 +1,6 @@
 // The Connectors screen: the storage connectors with where they store, a "Test" that writes and
-// deletes a probe object, "Remove" (asked again first), and "Add connector" opening the setup
+// deletes a probe object, "Sync…" opening the sync panel in the row (compress what is under a
+// prefix of the bucket), "Remove" (asked again first), and "Add connector" opening the setup
 // dialog. Secrets never reach this screen: they stay in the system keychain.
 
 import { commands, type ConnectionTest, type ConnectorFailure, type Connector_Serialize as Connector, type ProviderInfo_Serialize as ProviderInfo } from "./bindings";
@@ -7,6 +8,7 @@ import { ConnectorDialog } from "./connector-dialog";
 import { connectorDetails, describeTest, failureLines, providerLabel } from "./connector-model";
 import { h, icon, setText } from "./dom";
 import { announce, errorText } from "./notice";
+import { SyncPanel } from "./sync-view";
 
 export interface ConnectorsViewHandlers {
   /** The list changed here (added or removed): the sink pick lists follow. */
@@ -20,6 +22,7 @@ type CommandResult<T, E> = { status: "ok"; data: T } | { status: "error"; error:
 /** One connector in the list, with its test result and the remove confirmation. */
 class ConnectorRow {
   readonly el: HTMLLIElement;
+  readonly syncButton: HTMLButtonElement;
   private readonly testButton: HTMLButtonElement;
   private readonly removeButton: HTMLButtonElement;
   private readonly confirm: HTMLElement;
@@ -28,11 +31,17 @@ class ConnectorRow {
   private readonly result: HTMLElement;
   private testing = false;
 
-  constructor(readonly connector: Connector, providers: readonly ProviderInfo[], private readonly onRemove: (row: ConnectorRow) => Promise<string | null>) {
+  constructor(
+    readonly connector: Connector,
+    providers: readonly ProviderInfo[],
+    private readonly onRemove: (row: ConnectorRow) => Promise<string | null>,
+    onSync: (row: ConnectorRow) => void,
+  ) {
     const c = connector;
     const hasSecret = providers.find((p) => p.provider === c.provider)?.has_secret ?? c.provider !== "local";
     const titleId = `connector-${c.id}-name`;
     this.testButton = h("button", { type: "button", class: "small connector-test", "data-testid": "connector-row-test", "aria-label": `Test ${c.name}` }, "Test");
+    this.syncButton = h("button", { type: "button", class: "small connector-sync", "data-testid": "connector-row-sync", "aria-label": `Sync ${c.name}`, "aria-expanded": "false", "aria-controls": "sync-panel" }, "Sync\u2026");
     this.removeButton = h("button", { type: "button", class: "small danger connector-remove", "data-testid": "connector-row-remove", "aria-label": `Remove ${c.name}` }, "Remove");
     this.confirmButton = h("button", { type: "button", class: "small danger connector-remove-confirm", "data-testid": "connector-remove-confirm" }, "Remove");
     this.keepButton = h("button", { type: "button", class: "small connector-remove-cancel", "data-testid": "connector-remove-cancel" }, "Keep");
@@ -50,7 +59,7 @@ class ConnectorRow {
           h("span", { class: "connector-name", id: titleId }, c.name),
           h("span", { class: "connector-provider", "data-testid": "connector-provider-label" }, providerLabel(providers, c.provider)),
         ),
-        h("div", { class: "connector-actions" }, this.testButton, this.removeButton),
+        h("div", { class: "connector-actions" }, this.testButton, this.syncButton, this.removeButton),
       ),
       details.length
         ? h("dl", { class: "connector-details" }, ...details.flatMap((d) => [h("dt", {}, d.label), h("dd", { title: d.value }, d.value)]))
@@ -60,6 +69,7 @@ class ConnectorRow {
     );
 
     this.testButton.addEventListener("click", () => void this.test());
+    this.syncButton.addEventListener("click", () => onSync(this));
     this.removeButton.addEventListener("click", () => this.askRemove(true));
     this.keepButton.addEventListener("click", () => this.askRemove(false));
     this.confirmButton.addEventListener("click", () => void this.remove());
@@ -122,6 +132,8 @@ export class ConnectorsView {
   private readonly list: HTMLUListElement;
   private readonly empty: HTMLElement;
   private readonly count: HTMLElement;
+  /** The sync panel, shown in one row at a time. */
+  readonly sync = new SyncPanel();
   private connectors: Connector[] = [];
   private providers: ProviderInfo[] = [];
   private rows = new Map<string, ConnectorRow>();
@@ -166,6 +178,11 @@ export class ConnectorsView {
     this.render(true);
   }
 
+  /** The preset a sync uses: the one chosen in the app bar. */
+  setCurrentPreset(name: string): void {
+    this.sync.setPreset(name);
+  }
+
   /** The connectors as the app knows them (e.g. loaded at start). */
   setConnectors(connectors: readonly Connector[]): void {
     this.connectors = [...connectors];
@@ -200,6 +217,27 @@ export class ConnectorsView {
     this.rows.get(connector.id)?.focus();
   }
 
+  /** Opens the sync panel in a row, or closes it when it is open there. */
+  private toggleSync(row: ConnectorRow): void {
+    const open = this.sync.connectorId;
+    if (open === row.connector.id) {
+      this.sync.close();
+      return;
+    }
+    // One sync at a time: the panel stays where it runs.
+    if (open !== null && this.sync.busy) {
+      announce("A sync is running; wait for it to finish");
+      return;
+    }
+    if (open !== null) this.sync.close();
+    this.sync.open(row.connector, this.providers, row.el, (hadFocus) => {
+      const current = this.rows.get(row.connector.id);
+      current?.syncButton.setAttribute("aria-expanded", "false");
+      if (hadFocus) current?.syncButton.focus();
+    });
+    row.syncButton.setAttribute("aria-expanded", "true");
+  }
+
   /** Removes a row's connector; the error text, or null when it is gone. */
   private async remove(row: ConnectorRow): Promise<string | null> {
     const index = this.connectors.findIndex((c) => c.id === row.connector.id);
@@ -227,12 +265,23 @@ export class ConnectorsView {
       seen.add(c.id);
       let row = this.rows.get(c.id);
       if (!row || JSON.stringify(row.connector) !== JSON.stringify(c)) {
-        row = new ConnectorRow(c, this.providers, (r) => this.remove(r));
+        row = new ConnectorRow(c, this.providers, (r) => this.remove(r), (r) => this.toggleSync(r));
         this.rows.set(c.id, row);
       }
       return row;
     });
     for (const id of this.rows.keys()) if (!seen.has(id)) this.rows.delete(id);
+    // The sync panel follows its row when the row is drawn again, and goes with its connector.
+    const syncing = this.sync.connectorId;
+    if (syncing !== null) {
+      const row = this.rows.get(syncing);
+      if (row) {
+        this.sync.attach(row.connector, row.el);
+        row.syncButton.setAttribute("aria-expanded", "true");
+      } else {
+        this.sync.forget();
+      }
+    }
     // Rows in place stay (moving one would lose its focus).
     rows.forEach((row, i) => {
       if (this.list.children[i] !== row.el) this.list.insertBefore(row.el, this.list.children[i] ?? null);

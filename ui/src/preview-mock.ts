@@ -7,11 +7,14 @@
 // ?connectors=1 opens the Connectors screen (&noconnectors=1 with none, &add=1 with the setup
 // dialog open); ?store=1 shows results uploaded through a connector (URLs instead of files).
 // In the setup dialog, a name containing "fail" makes the connection test fail, a secret "bad"
-// is refused by the mocked service.
+// is refused by the mocked service. A connector's "Sync…" compresses four made-up objects under
+// the prefix (one fails) the first time, and reports them unchanged when run again the same
+// way; a prefix containing "fail" makes the whole sync fail. (&sync=1 opens the first row's panel,
+// &run=1 also runs it from uploads/ into optimized/.)
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Activity, AddResult, ConnectionTest, Connector_Serialize, ConnectorFailure, ConnectorSpec_Serialize, FieldError, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, ProviderInfo_Serialize, QueuedItem, Report_Serialize, RuleCounts, RuleStatus_Serialize, Settings_Serialize, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "./bindings";
+import type { Activity, AddResult, ConnectionTest, Connector_Serialize, ConnectorFailure, ConnectorSpec_Serialize, FieldError, FileFacts_Serialize, Format, ItemUpdate_Serialize, PresetInfo_Serialize, ProviderInfo_Serialize, QueuedItem, Report_Serialize, RuleCounts, RuleStatus_Serialize, Settings_Serialize, SyncOutcome_Serialize as SyncOutcome, SyncRequest_Serialize as SyncRequest, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "./bindings";
 
 const params = new URLSearchParams(location.search);
 
@@ -178,6 +181,50 @@ function probe(c: { provider: string; endpoint?: string | null; region?: string 
     throw { message: `access denied writing to ${c.bucket}: writing works but setting an ACL does not: allow s3:PutObjectAcl, or use "acl": "private"`, fields: [] } satisfies ConnectorFailure;
   }
   return { bucket: c.bucket, probe_url: `https://${c.bucket}.${c.region ?? "nyc3"}.digitaloceanspaces.com/${key}`, warnings: [] };
+}
+
+// ---- syncing a bucket ----
+
+/** Per sync (connector, bucket, prefix, destination), the keys already synced. */
+const synced = new Map<string, Set<string>>();
+
+function mockSync(request: SyncRequest): SyncOutcome[] {
+  const connector = connectors.find((c) => c.id === request.connector);
+  if (!connector) throw `no connector ${request.connector}`;
+  if (!presets.some((p) => p.name === request.preset) && !settings.user_presets.some((p) => p.name === request.preset)) throw `no preset named '${request.preset}'`;
+  const bucket = request.bucket ?? connector.bucket ?? "";
+  if (connector.provider !== "local" && !bucket) throw "choose a bucket: the connector has no default bucket";
+  if (request.prefix.includes("fail")) throw `listing ${bucket || connector.endpoint}/${request.prefix}: access denied (403): the key needs s3:ListBucket`;
+  const prefix = request.prefix === "" || request.prefix.endsWith("/") ? request.prefix : `${request.prefix}/`;
+  const destination = request.destination_prefix ? request.destination_prefix.replace(/\/?$/, "/") : null;
+  const base = connector.provider === "local"
+    ? `file://${connector.endpoint}/${bucket ? `${bucket}/` : ""}`
+    : `https://${bucket}.${connector.region ?? "nyc3"}.digitaloceanspaces.com/`;
+  const identity = JSON.stringify([connector.id, bucket, prefix, destination, destination ? null : request.suffix]);
+  const done = synced.get(identity) ?? new Set<string>();
+  synced.set(identity, done);
+  const objects: { name: string; size: number; ratio: number | null; failure?: string }[] = [
+    { name: "IMG_2041.jpg", size: 4_211_876, ratio: 0.38 },
+    { name: "IMG_2042.jpg", size: 3_902_117, ratio: 0.41 },
+    { name: "banner.png", size: 1_288_410, ratio: 0.27 },
+    { name: "logo.png", size: 18_220, ratio: null },
+    { name: "IMG_2043.heic", size: 2_611_907, ratio: null, failure: "HEIC decoding is not available in this build" },
+  ];
+  return objects.map(({ name, size, ratio, failure }): SyncOutcome => {
+    const key = `${prefix}${name}`;
+    if (done.has(key)) return { key, status: "unchanged", size_before: size };
+    if (failure) return { key, status: "failed", size_before: size, message: failure };
+    done.add(key);
+    const dot = name.lastIndexOf(".");
+    const out = destination ? `${destination}${name}` : `${prefix}${name.slice(0, dot)}${request.suffix ?? "-min"}${name.slice(dot)}`;
+    if (ratio === null) {
+      // Not smaller: copied as is to another prefix, left alone beside it.
+      return destination
+        ? { key, status: "skipped", size_before: size, size_after: size, url: `${base}${out}`, message: "already optimal: the result was not smaller" }
+        : { key, status: "skipped", size_before: size, message: "already optimal: the result was not smaller" };
+    }
+    return { key, status: "compressed", size_before: size, size_after: Math.round(size * ratio), url: `${base}${out}` };
+  });
 }
 
 let settings: Settings_Serialize = {
@@ -426,6 +473,10 @@ mockIPC(async (cmd, args) => {
     }
     case "list_buckets":
       return ["alex-photos", "alex-site"];
+    case "sync_bucket": {
+      await new Promise((r) => setTimeout(r, 1200));
+      return mockSync(a.request as SyncRequest);
+    }
     case "cancel":
     case "cancel_all":
     case "retry":
@@ -456,6 +507,18 @@ async function play(): Promise<void> {
   if (params.has("connectors")) {
     document.querySelector<HTMLButtonElement>("[data-testid=view-connectors]")?.click();
     if (params.has("add")) document.querySelector<HTMLButtonElement>("#add-connector")?.click();
+    if (params.has("sync")) {
+      while (!document.querySelector(".connector-sync")) await nextFrame();
+      document.querySelector<HTMLButtonElement>(".connector-sync")?.click();
+      if (params.has("run")) {
+        for (const [id, value] of [["#sync-prefix", "uploads/"], ["#sync-destination", "optimized/"]]) {
+          const input = document.querySelector<HTMLInputElement>(id)!;
+          input.value = value;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        document.querySelector<HTMLButtonElement>("#sync-run")?.click();
+      }
+    }
     return;
   }
   const drag = () => emit("tauri://drag-enter", { paths: [TRIP], position: { x: 400, y: 300 } });

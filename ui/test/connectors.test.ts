@@ -1,12 +1,12 @@
-// The Connectors screen, the setup dialog and the "Upload to a storage connector" sink, mounted
-// with the whole app against a mocked backend that keeps connectors like the real one; and
-// results uploaded through a connector in the files table.
+// The Connectors screen, the setup dialog, syncing a connector's bucket and the "Upload to a
+// storage connector" sink, mounted with the whole app against a mocked backend that keeps
+// connectors like the real one; and results uploaded through a connector in the files table.
 
 import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type App, mountApp } from "../src/app";
-import type { ConnectionTest, Connector_Serialize, ConnectorFailure, ConnectorSpec_Serialize, Settings_Serialize, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "../src/bindings";
+import type { ConnectionTest, Connector_Serialize, ConnectorFailure, ConnectorSpec_Serialize, Settings_Serialize, SyncOutcome_Serialize as SyncOutcome, WatchOverview_Serialize, WatchRuleSetting_Serialize } from "../src/bindings";
 import { done, LOCAL, PRESETS, PROVIDERS, queued, settings, SPACES } from "./fixtures";
 
 type Call = { cmd: string; args: Record<string, unknown> };
@@ -22,6 +22,11 @@ let addFailure: ConnectorFailure | null;
 /** Resolves a connection test that was held back, to see the dialog while it runs. */
 let releaseTest: (() => void) | null;
 let holdTests: boolean;
+/** What the next sync_bucket answers. */
+let syncAnswer: { ok: SyncOutcome[] } | { error: string };
+/** Resolves a sync that was held back, to see the panel while it runs. */
+let releaseSync: (() => void) | null;
+let holdSync: boolean;
 
 const called = (cmd: string) => calls.filter((c) => c.cmd === cmd);
 const $ = <T extends Element = HTMLElement>(selector: string, root: ParentNode = document) => root.querySelector<T>(selector)!;
@@ -71,6 +76,11 @@ function backend(): void {
         if ("error" in testAnswer) throw testAnswer.error;
         return testAnswer.ok;
       }
+      case "sync_bucket": {
+        if (holdSync) await new Promise<void>((resolve) => (releaseSync = resolve));
+        if ("error" in syncAnswer) throw syncAnswer.error;
+        return syncAnswer.ok;
+      }
       case "watch_overview":
         return { rules: [], log: [] } satisfies WatchOverview_Serialize;
       case "add_watch_rule": {
@@ -102,6 +112,9 @@ beforeEach(async () => {
   addFailure = null;
   releaseTest = null;
   holdTests = false;
+  syncAnswer = { ok: [] };
+  releaseSync = null;
+  holdSync = false;
   mockWindows("main");
   backend();
   await mount();
@@ -206,6 +219,149 @@ describe("the Connectors screen", () => {
     await vi.waitFor(() => expect($(".connector-result", r).dataset.state).toBe("error"));
     expect($(".connector-result", r).textContent).toContain("used by the watched folder /photos/inbox");
     expect(row("c-busy")).not.toBeNull();
+  });
+});
+
+describe("syncing a connector's bucket", () => {
+  beforeEach(openConnectors);
+
+  const FIRST_RUN: SyncOutcome[] = [
+    { key: "uploads/a.jpg", status: "compressed", size_before: 1_000_000, size_after: 400_000, url: "https://my-bucket.ams3.digitaloceanspaces.com/optimized/a.jpg" },
+    { key: "uploads/b.jpg", status: "compressed", size_before: 600_000, size_after: 200_000, url: "https://my-bucket.ams3.digitaloceanspaces.com/optimized/b.jpg" },
+    { key: "uploads/c.png", status: "compressed", size_before: 275_000, size_after: 75_000, url: "https://my-bucket.ams3.digitaloceanspaces.com/optimized/c.png" },
+    { key: "uploads/d.jpg", status: "unchanged", size_before: 5_000_000 },
+    { key: "uploads/e.heic", status: "failed", size_before: 2_000_000, message: "HEIC decoding is not available in this build" },
+  ];
+
+  const openSync = () => {
+    const button = $<HTMLButtonElement>(".connector-sync", row("c-spaces")!);
+    button.click();
+    return { button, panel: $("[data-testid=sync-panel]") };
+  };
+
+  it("opens a panel in the row, with the connector's bucket and the chosen preset", () => {
+    const { button, panel } = openSync();
+    expect(button.textContent).toBe("Sync…");
+    expect(row("c-spaces")!.contains(panel)).toBe(true);
+    expect(shown(panel)).toBe(true);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    expect(document.activeElement).toBe($("#sync-prefix"));
+    expect($<HTMLInputElement>("#sync-bucket").placeholder).toBe("my-bucket");
+    expect($("label[for=sync-bucket]").textContent).toBe("Space (optional)");
+    expect($<HTMLInputElement>("#sync-suffix").value).toBe("-min");
+    expect($("[data-testid=sync-preset]").textContent).toBe("balanced");
+    expect(panel.textContent).toContain("Only new or changed objects are compressed");
+    expect(panel.textContent).toContain("compressor sync --every 24h");
+    // The suffix only applies when results go beside the objects.
+    expect($<HTMLInputElement>("#sync-suffix").disabled).toBe(false);
+    change($<HTMLInputElement>("#sync-destination"), "optimized/");
+    expect($<HTMLInputElement>("#sync-suffix").disabled).toBe(true);
+    // Sync… again closes it.
+    button.click();
+    expect(shown(panel)).toBe(false);
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+  });
+
+  it("runs a sync, the button disabled meanwhile, and shows what it did to each object", async () => {
+    openSync();
+    change($<HTMLInputElement>("#sync-prefix"), " uploads/ ");
+    change($<HTMLInputElement>("#sync-destination"), "optimized/");
+    holdSync = true;
+    syncAnswer = { ok: FIRST_RUN };
+    const run = $<HTMLButtonElement>("#sync-run");
+    run.click();
+    await vi.waitFor(() => expect(releaseSync).not.toBeNull());
+    expect(run.disabled).toBe(true);
+    expect(run.textContent).toBe("Syncing…");
+    releaseSync!();
+    await vi.waitFor(() => expect(run.disabled).toBe(false));
+    expect(run.textContent).toBe("Sync now");
+    expect(called("sync_bucket")[0].args).toEqual({
+      request: { connector: "c-spaces", bucket: null, prefix: "uploads/", destination_prefix: "optimized/", suffix: null, preset: "balanced" },
+    });
+    expect($(".sync-summary").textContent).toBe("3 compressed · 0 skipped · 1 unchanged · 1 failed · saved 1.20 MB (64.0 %)");
+    expect(shown($(".sync-summary"))).toBe(true);
+    expect(shown($("[data-testid=sync-error]"))).toBe(false);
+    const items = $$("[data-testid=sync-result]", $(".sync-results"));
+    expect(items.map((li) => [li.dataset.key, li.dataset.status])).toEqual(FIRST_RUN.map((o) => [o.key, o.status]));
+    expect(items[0].textContent).toContain("1.00 MB → 400 kB (60.0 %)");
+    expect($("[data-testid=sync-url]", items[0]).textContent).toBe("https://my-bucket.ams3.digitaloceanspaces.com/optimized/a.jpg");
+    expect(items[3].textContent).toContain("Unchanged");
+    expect(items[4].textContent).toContain("Failed");
+    expect(items[4].textContent).toContain("HEIC decoding is not available in this build");
+    expect(items[4].querySelector("[data-testid=sync-url]")).toBeNull();
+
+    // Run again: the backend says what did not change.
+    holdSync = false;
+    syncAnswer = { ok: FIRST_RUN.map((o) => (o.status === "failed" ? o : { key: o.key, status: "unchanged" as const, size_before: o.size_before })) };
+    run.click();
+    await vi.waitFor(() => expect($(".sync-summary").textContent).toBe("0 compressed · 0 skipped · 4 unchanged · 1 failed"));
+    expect(called("sync_bucket")[1].args).toEqual(called("sync_bucket")[0].args);
+  });
+
+  it("puts results beside the objects with the suffix, in another bucket when one is typed", async () => {
+    openSync();
+    change($<HTMLInputElement>("#sync-prefix"), "in/");
+    change($<HTMLInputElement>("#sync-suffix"), "-web");
+    change($<HTMLInputElement>("#sync-bucket"), "other-space");
+    $<HTMLButtonElement>("#sync-run").click();
+    await vi.waitFor(() => expect(called("sync_bucket")).toHaveLength(1));
+    expect(called("sync_bucket")[0].args.request).toEqual({ connector: "c-spaces", bucket: "other-space", prefix: "in/", destination_prefix: null, suffix: "-web", preset: "balanced" });
+    await vi.waitFor(() => expect($(".sync-summary").textContent).toBe("Nothing to sync: no images under “in/”."));
+  });
+
+  it("uses the preset chosen in the app bar", async () => {
+    change($<HTMLSelectElement>("#preset"), "web");
+    await vi.waitFor(() => expect(called("save_settings")).toHaveLength(1));
+    openSync();
+    await vi.waitFor(() => expect($("[data-testid=sync-preset]").textContent).toBe("web"));
+    $<HTMLButtonElement>("#sync-run").click();
+    await vi.waitFor(() => expect(called("sync_bucket")).toHaveLength(1));
+    expect((called("sync_bucket")[0].args.request as { preset: string }).preset).toBe("web");
+  });
+
+  it("shows the error the sync returned, and is ready to run again", async () => {
+    openSync();
+    change($<HTMLInputElement>("#sync-prefix"), "uploads/");
+    syncAnswer = { error: "listing my-bucket/uploads/: access denied (403): the key needs s3:ListBucket" };
+    const run = $<HTMLButtonElement>("#sync-run");
+    run.click();
+    const error = $("[data-testid=sync-error]");
+    await vi.waitFor(() => expect(shown(error)).toBe(true));
+    expect(error.textContent).toBe("listing my-bucket/uploads/: access denied (403): the key needs s3:ListBucket");
+    expect(shown($(".sync-summary"))).toBe(false);
+    expect(shown($(".sync-results"))).toBe(false);
+    expect(run.disabled).toBe(false);
+
+    // A successful run clears it.
+    syncAnswer = { ok: FIRST_RUN.slice(0, 1) };
+    run.click();
+    await vi.waitFor(() => expect($(".sync-summary").textContent).toMatch(/^1 compressed/));
+    expect(shown(error)).toBe(false);
+  });
+
+  it("refuses results under the prefix it reads, before asking the backend", () => {
+    openSync();
+    change($<HTMLInputElement>("#sync-prefix"), "uploads/");
+    change($<HTMLInputElement>("#sync-destination"), "uploads");
+    $<HTMLButtonElement>("#sync-run").click();
+    expect($("[data-testid=sync-error]").textContent).toBe("The results need another prefix than the one read.");
+    expect(called("sync_bucket")).toHaveLength(0);
+  });
+
+  it("is one panel, moved to the row whose Sync… was clicked, starting empty there", async () => {
+    connectors = [SPACES, LOCAL];
+    await app.connectors.refresh();
+    await vi.waitFor(() => expect(row("c-local")).not.toBeNull());
+    openSync();
+    change($<HTMLInputElement>("#sync-prefix"), "uploads/");
+    $<HTMLButtonElement>(".connector-sync", row("c-local")!).click();
+    expect($$("[data-testid=sync-panel]")).toHaveLength(1);
+    expect(row("c-local")!.contains($("[data-testid=sync-panel]"))).toBe(true);
+    expect($(".connector-sync", row("c-spaces")!).getAttribute("aria-expanded")).toBe("false");
+    expect($<HTMLInputElement>("#sync-prefix").value).toBe("");
+    expect($("label[for=sync-bucket]").textContent).toBe("Sub-folder (optional)");
+    expect($<HTMLInputElement>("#sync-bucket").placeholder).toBe("");
   });
 });
 
