@@ -3,6 +3,7 @@
 mod compress;
 mod connectors;
 mod presets;
+mod serve;
 mod sync;
 mod watch;
 
@@ -28,6 +29,8 @@ enum Command {
         #[command(subcommand)]
         action: connectors::ConnectorsCommand,
     },
+    /// Serve the Compressor API 1.0 over HTTP (upload, fetch, temporary download URLs, connectors).
+    Serve(serve::ServeArgs),
     /// Compress the objects under a bucket prefix and upload the results (only new or changed ones).
     Sync(sync::SyncArgs),
     /// List, show, export and import presets (shared with the desktop app).
@@ -45,5 +48,6 @@ fn main() -> ExitCode {
         Command::Presets { action } => presets::run(action),
         Command::Connectors { action } => connectors::run(action),
         Command::Sync(args) => sync::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

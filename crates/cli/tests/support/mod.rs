@@ -233,3 +233,91 @@ pub fn assert_ok(output: &Output) -> String {
     assert!(output.status.success(), "command failed:\n{}", text(output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Serves a folder over HTTP on loopback (python's http.server), as a website `fetch` reads.
+pub struct HttpFiles {
+    child: Child,
+    pub base: String,
+}
+
+impl HttpFiles {
+    pub fn start(dir: &Path) -> HttpFiles {
+        let port = free_port();
+        let mut child = spawn(
+            Command::new("python3")
+                .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "python3 -m http.server",
+        );
+        wait_for_port(port, "http.server", &mut child);
+        HttpFiles { child, base: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for HttpFiles {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `compressor serve` on a free port, with the settings (connectors) of `cli`.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub key: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start(cli: &Cli, extra: &[&str]) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let key = "test-api-key-0123456789".to_string();
+        let key_file = data.path().join("keys");
+        std::fs::write(&key_file, format!("# test keys\n{key}\n")).unwrap();
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut command = cli.command(&["serve", "--listen", &listen, "--api-key-file"]);
+        command.arg(&key_file).arg("--data-dir").arg(data.path().join("results")).args(extra);
+        let mut child = spawn(command.stdout(Stdio::null()).stderr(Stdio::piped()), "compressor serve");
+        wait_for_port(port, "compressor serve", &mut child);
+        Server { child, base: format!("http://{listen}"), key, _data: data }
+    }
+
+    /// What the server printed, once stopped.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let mut text = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        }
+        let _ = self.child.wait();
+        text
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs curl (as the API's documentation does) and returns (status, headers, body).
+pub fn curl(args: &[&str]) -> (u16, String, String) {
+    let output = Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (mut rest, code) = text.rsplit_once('\n').unwrap_or(("", ""));
+    // An interim "100 Continue" comes before the real answer's headers.
+    while rest.starts_with("HTTP/1.1 100") {
+        rest = rest.split_once("\r\n\r\n").map(|(_, after)| after).unwrap_or("");
+    }
+    let (headers, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
+    (code.trim().parse().unwrap_or(0), headers.to_ascii_lowercase(), body.to_string())
+}

@@ -1,0 +1,149 @@
+//! `POST /1.0/fetch`'s download: only public addresses (unless the server allows private
+//! ones), every redirect checked the same way, a size and a time limit.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("url: {0}")]
+    Invalid(String),
+    #[error("url: {0} is a private, loopback or link-local address, which this server does not fetch")]
+    Private(String),
+    #[error("url: the file is over the {0}-byte limit")]
+    TooLarge(u64),
+    #[error("url: fetching failed: {0}")]
+    Failed(String),
+    #[error("url: the server answered {0}")]
+    Status(u16),
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
+                || v4.octets()[0] == 0)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+        }
+    }
+}
+
+/// Refuses a URL that is not http(s) or whose host resolves to a non-public address.
+async fn check(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::Invalid(format!("only http and https URLs are fetched, not {}", url.scheme())));
+    }
+    let host = url.host_str().ok_or_else(|| FetchError::Invalid("the URL has no host".into()))?;
+    if allow_private {
+        return Ok(());
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| FetchError::Failed(format!("cannot resolve {host}: {e}")))?;
+    for address in addresses {
+        if !is_public(address.ip()) {
+            return Err(FetchError::Private(host.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Downloads `url`, following up to five redirects, each checked before it is requested.
+/// Returns the bytes and the file name the URL's path ends with.
+pub async fn fetch(
+    url: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+    allow_private: bool,
+    max_bytes: u64,
+    timeout: Duration,
+) -> Result<(Vec<u8>, String), FetchError> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| FetchError::Failed(e.to_string()))?;
+    let mut url = reqwest::Url::parse(url).map_err(|e| FetchError::Invalid(format!("{e}")))?;
+    for _ in 0..=5 {
+        check(&url, allow_private).await?;
+        let mut request = client.get(url.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| FetchError::Failed(e.to_string()))?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .ok_or(FetchError::Status(response.status().as_u16()))?;
+            url = url.join(location).map_err(|e| FetchError::Invalid(format!("a redirect to a bad URL: {e}")))?;
+            continue;
+        }
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        if response.content_length().is_some_and(|length| length > max_bytes) {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        let name = url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back().map(String::from))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "file".into());
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FetchError::Failed(e.to_string()))?;
+            if body.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(FetchError::TooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        return Ok((body, name));
+    }
+    Err(FetchError::Failed("more than five redirects".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "100.64.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The Compressor API 1.0 (`../shared/seeds/api-introduction.txt`): its wire types and the
+//! server behind `compressor serve`. The server is a thin layer over the engine, the
+//! storage connectors and the pipeline's settings; it holds no compression logic.
+
+pub mod fetch;
+pub mod rate;
+pub mod server;
+pub mod wire;
+
+pub use server::{router, serve, ServerConfig};
+pub use wire::{ApiError, ApiResult};

@@ -1,0 +1,415 @@
+//! `compressor serve`: the Compressor API 1.0 over HTTP (axum). Requests run the same
+//! engine as the app and the CLI; results are served from temporary download URLs
+//! (`/<expiry>/<id>/<name>`, deleted after their time) or stored through a connector.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use base64::Engine as _;
+use compressor_engine::{Compressed, Engine, EngineError, FieldError, Options};
+use compressor_storage::{Keychain, Storage, StoreOptions, Transfer};
+
+use crate::rate::{RateLimiter, RateState};
+use crate::wire::{parse_request, ApiError, ApiResult, RequestParts};
+
+/// How the server runs. `Default` is usable as is, apart from the API keys.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Keys accepted as the HTTP Basic user name (`-u your-api-key:`).
+    pub api_keys: Vec<String>,
+    /// Where results wait for download.
+    pub data_dir: PathBuf,
+    /// The base of download URLs; default `http://<listen address>`.
+    pub public_url: Option<String>,
+    pub max_upload: u64,
+    pub max_fetch: u64,
+    pub fetch_timeout: Duration,
+    /// Let `fetch` reach loopback and private addresses (tests, a trusted network).
+    pub allow_private_fetch: bool,
+    pub rate_limit: u64,
+    pub rate_window: Duration,
+    /// How long a result can be downloaded.
+    pub result_ttl: Duration,
+    /// The settings file whose connectors `store.id` names (secrets from the keychain).
+    pub settings_path: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            api_keys: Vec::new(),
+            data_dir: std::env::temp_dir().join("compressor-serve"),
+            public_url: None,
+            max_upload: 256 * 1024 * 1024,
+            max_fetch: 256 * 1024 * 1024,
+            fetch_timeout: Duration::from_secs(60),
+            allow_private_fetch: false,
+            rate_limit: 100_000,
+            rate_window: Duration::from_secs(15 * 60),
+            result_ttl: Duration::from_secs(2 * 3600),
+            settings_path: None,
+        }
+    }
+}
+
+struct AppState {
+    config: ServerConfig,
+    public_url: String,
+    engine: Engine,
+    limiter: RateLimiter,
+}
+
+/// The request's id, set by the middleware for handlers and error bodies.
+#[derive(Clone)]
+struct RequestId(String);
+
+fn error_response(status: StatusCode, id: &str, message: impl Into<String>, errors: Vec<FieldError>) -> Response {
+    let body =
+        ApiError { success: false, status: status.as_u16(), id: id.to_string(), message: message.into(), errors };
+    (status, Json(body)).into_response()
+}
+
+fn invalid(id: &str, errors: Vec<FieldError>) -> Response {
+    error_response(StatusCode::UNPROCESSABLE_ENTITY, id, "Validation failed for one or more parameters", errors)
+}
+
+/// The API key of an `Authorization: Basic` header (the user name; the password is empty).
+fn api_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let key = text.split_once(':').map(|(user, _)| user).unwrap_or(&text);
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+fn rate_headers(headers: &mut HeaderMap, rate: &RateState) {
+    for (name, value) in [
+        ("x-ratelimit-limit", rate.limit),
+        ("x-ratelimit-remaining", rate.remaining),
+        ("x-ratelimit-reset", rate.reset),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+/// Gives every request an id, checks the API key and the rate limit, and marks every
+/// answer with the id and the key's rate-limit state. Keys are never logged.
+async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut rate = None;
+    let mut response = match api_key(request.headers()) {
+        Some(key) if state.config.api_keys.iter().any(|k| k == &key) => {
+            let now = state.limiter.hit(&key, Instant::now());
+            rate = Some(now);
+            if now.exceeded {
+                let mut response = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &id,
+                    format!("Rate limit exceeded. Retry in {} seconds.", now.reset),
+                    Vec::new(),
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(now.reset));
+                response
+            } else {
+                next.run(request).await
+            }
+        }
+        _ => {
+            let mut response = error_response(StatusCode::UNAUTHORIZED, &id, "Missing or invalid API key", Vec::new());
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Compressor API\""));
+            response
+        }
+    };
+    if let Some(rate) = rate {
+        rate_headers(response.headers_mut(), &rate);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Builds the API's routes over `config`.
+pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+    let limiter = RateLimiter::new(config.rate_limit, config.rate_window);
+    let max_upload = config.max_upload;
+    let state = Arc::new(AppState { config, public_url, engine: Engine::default(), limiter });
+    let api = Router::new()
+        .route("/1.0/upload", post(upload))
+        .route("/1.0/fetch", post(fetch))
+        .layer(DefaultBodyLimit::max(max_upload as usize))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+    Router::new()
+        .merge(api)
+        // Download URLs are capabilities, as the hosted API's are: no key needed.
+        .route("/{expiry}/{id}/{name}", get(download))
+        .with_state(state)
+}
+
+/// Serves until the process ends, deleting expired results every minute.
+pub async fn serve(listener: tokio::net::TcpListener, config: ServerConfig) -> std::io::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let data_dir = config.data_dir.clone();
+    tokio::spawn(async move {
+        loop {
+            remove_expired(&data_dir, now_seconds());
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+    let listen = listener.local_addr()?;
+    axum::serve(listener, router(config, listen)).await
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Deletes result folders (`<expiry>-<id>`) whose time has passed.
+pub fn remove_expired(data_dir: &Path, now: u64) -> usize {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(data_dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let expiry = name.split_once('-').and_then(|(expiry, _)| expiry.parse::<u64>().ok());
+        if expiry.is_some_and(|expiry| expiry <= now) && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+async fn upload(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(id)): Extension<RequestId>,
+    mut multipart: Multipart,
+) -> Response {
+    let mut file: Option<(Vec<u8>, String)> = None;
+    let mut parts = RequestParts::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(err) => {
+                let status = err.status();
+                return error_response(
+                    status,
+                    &id,
+                    format!("the multipart body is malformed: {}", err.body_text()),
+                    Vec::new(),
+                );
+            }
+        };
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().map(sanitize_name).unwrap_or_else(|| "file".into());
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((bytes.to_vec(), name)),
+                    Err(err) => {
+                        return error_response(
+                            err.status(),
+                            &id,
+                            format!("the file could not be read: {}", err.body_text()),
+                            Vec::new(),
+                        )
+                    }
+                }
+            }
+            Some("options" | "data" | "json") => {
+                let text = match field.text().await {
+                    Ok(text) => text,
+                    Err(err) => return error_response(err.status(), &id, err.body_text(), Vec::new()),
+                };
+                match parse_request(&text) {
+                    Ok(parsed) => parts = parsed,
+                    Err(errors) => return invalid(&id, errors),
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((bytes, name)) = file else {
+        return invalid(
+            &id,
+            vec![FieldError { field: "file".into(), message: "is required (multipart field \"file\")".into() }],
+        );
+    };
+    finish(&state, &id, bytes, name, parts).await
+}
+
+async fn fetch(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(id)): Extension<RequestId>,
+    body: String,
+) -> Response {
+    let parts = match parse_request(&body) {
+        Ok(parts) => parts,
+        Err(errors) if errors.len() == 1 && errors[0].field == "body" => {
+            return error_response(StatusCode::UNPROCESSABLE_ENTITY, &id, errors[0].message.clone(), Vec::new())
+        }
+        Err(errors) => return invalid(&id, errors),
+    };
+    let Some(url) = parts.url.clone() else {
+        return invalid(&id, vec![FieldError { field: "url".into(), message: "is required".into() }]);
+    };
+    let config = &state.config;
+    let fetched =
+        crate::fetch::fetch(&url, &parts.headers, config.allow_private_fetch, config.max_fetch, config.fetch_timeout)
+            .await;
+    match fetched {
+        Ok((bytes, name)) => finish(&state, &id, bytes, sanitize_name(&name), parts).await,
+        Err(err) => invalid(
+            &id,
+            vec![FieldError { field: "url".into(), message: err.to_string().trim_start_matches("url: ").into() }],
+        ),
+    }
+}
+
+/// A file name safe to use as a path segment.
+fn sanitize_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "file".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Compresses, then stores the result (a connector, or a temporary download URL).
+async fn finish(state: &Arc<AppState>, id: &str, input: Vec<u8>, name: String, parts: RequestParts) -> Response {
+    let engine_state = state.clone();
+    let options: Options = parts.options;
+    let job_name = name.clone();
+    let compressed = tokio::task::spawn_blocking(move || {
+        let result = engine_state.engine.compress(&input, &job_name, &options);
+        (result, input)
+    })
+    .await;
+    let (result, input) = match compressed {
+        Ok(done) => done,
+        Err(_) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                id,
+                "the compression stopped unexpectedly",
+                Vec::new(),
+            )
+        }
+    };
+    let Compressed { report, output } = match result {
+        Ok(compressed) => compressed,
+        Err(EngineError::Invalid(invalid_options)) => return invalid(id, invalid_options.errors),
+        Err(err @ (EngineError::Encode { .. } | EngineError::Unavailable(_))) => {
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR, id, format!("{name}: {err}"), Vec::new())
+        }
+        Err(err) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, id, format!("{name}: {err}"), Vec::new()),
+    };
+    let bytes = output.unwrap_or(input);
+    let url = match &parts.store {
+        Some(store) => match store_result(state, store, &report.output.name, bytes, &report.output.mime).await {
+            Ok(url) => url,
+            Err(response) => return response(id),
+        },
+        None => match keep_result(state, id, &report.output.name, &bytes) {
+            Ok(url) => url,
+            Err(err) => {
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    id,
+                    format!("the result could not be kept: {err}"),
+                    Vec::new(),
+                )
+            }
+        },
+    };
+    (StatusCode::OK, Json(ApiResult::new(id, url, report))).into_response()
+}
+
+/// Writes a result where its download URL finds it: `<data>/<expiry>-<id>/<name>`.
+fn keep_result(state: &AppState, id: &str, name: &str, bytes: &[u8]) -> std::io::Result<String> {
+    let expiry = now_seconds() + state.config.result_ttl.as_secs();
+    let folder = state.config.data_dir.join(format!("{expiry}-{id}"));
+    std::fs::create_dir_all(&folder)?;
+    let mut temp = tempfile::NamedTempFile::new_in(&folder)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.persist(folder.join(name)).map_err(|e| e.error)?;
+    let encoded: String = url_segment(name);
+    Ok(format!("{}/{expiry}/{id}/{encoded}", state.public_url.trim_end_matches('/')))
+}
+
+fn url_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+type DeferredError = Box<dyn FnOnce(&str) -> Response + Send>;
+
+/// Uploads through the connector `store.id` names; the object's URL.
+async fn store_result(
+    state: &AppState,
+    store: &StoreOptions,
+    name: &str,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> Result<String, DeferredError> {
+    let fields = |errors: Vec<FieldError>| -> DeferredError { Box::new(move |id: &str| invalid(id, errors)) };
+    let Some(connector_id) = store.id.clone() else {
+        return Err(fields(vec![FieldError { field: "store.id".into(), message: "is required".into() }]));
+    };
+    let settings = state
+        .config
+        .settings_path
+        .as_deref()
+        .and_then(|path| compressor_pipeline::settings::Settings::load(path).ok())
+        .unwrap_or_default();
+    let Some(connector) = settings.connector(&connector_id).cloned() else {
+        return Err(fields(vec![FieldError {
+            field: "store.id".into(),
+            message: format!("no connector {connector_id:?}"),
+        }]));
+    };
+    let target = store.resolve(&connector).map_err(fields)?;
+    let storage = Storage::open(&connector, &Keychain).map_err(|e| -> DeferredError {
+        let message = e.to_string();
+        Box::new(move |id: &str| error_response(StatusCode::INTERNAL_SERVER_ERROR, id, message, Vec::new()))
+    })?;
+    let key = target.key_for(name, true);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    storage.upload(&target, &key, bytes.into(), mime, &Transfer::quiet(&cancel)).await.map_err(|e| -> DeferredError {
+        let message = format!("storing the result failed: {e}");
+        Box::new(move |id: &str| error_response(StatusCode::BAD_GATEWAY, id, message, Vec::new()))
+    })
+}
+
+async fn download(
+    State(state): State<Arc<AppState>>,
+    UrlPath((expiry, id, name)): UrlPath<(String, String, String)>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "no such result, or it has expired").into_response();
+    let Ok(expiry_seconds) = expiry.parse::<u64>() else { return not_found() };
+    if expiry_seconds <= now_seconds() || uuid::Uuid::parse_str(&id).is_err() || sanitize_name(&name) != name {
+        return not_found();
+    }
+    let path = state.config.data_dir.join(format!("{expiry}-{id}")).join(&name);
+    let Ok(bytes) = tokio::fs::read(&path).await else { return not_found() };
+    let mime = compressor_engine::detect(&bytes).map(|format| format.mime()).unwrap_or("application/octet-stream");
+    let mut response = Response::new(Body::from(bytes));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    response
+}

@@ -1,0 +1,263 @@
+//! `compressor serve` answering the Compressor API documentation's own requests: each curl
+//! example of the seeds is run as written, with only the host, the API key and the
+//! connector ids changed, and the answers are checked for the documented shape and for
+//! what really happened (the downloaded result's hash, the object on the S3 server).
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+    headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::trim)
+}
+
+fn assert_result_shape(result: &Value) {
+    for field in ["id", "url"] {
+        assert!(result[field].is_string(), "{field} in {result}");
+    }
+    for side in ["input", "output"] {
+        for field in ["name", "type", "mime"] {
+            assert!(result[side][field].is_string(), "{side}.{field} in {result}");
+        }
+        assert!(result[side]["size"].is_u64() && result[side]["hashes"]["sha256"].is_string(), "{result}");
+    }
+}
+
+/// The introduction's quick upload and quick fetch, and the download URL they return.
+#[test]
+fn the_introduction_examples_work_as_written() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    let server = Server::start(&cli, &["--allow-private-fetch"]);
+    let user = format!("{}:", server.key);
+
+    // curl https://api.compressor.app/1.0/upload -X POST -u your-api-key: -F "file=@/path/to/image.jpg"
+    let image = fixture("photo.jpg");
+    let (status, headers, body) = curl(&[
+        &format!("{}/1.0/upload", server.base),
+        "-X",
+        "POST",
+        "-u",
+        &user,
+        "-F",
+        &format!("file=@{}", image.display()),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    let result = json(&body);
+    assert_result_shape(&result);
+    assert_eq!(result["input"]["name"], "photo.jpg");
+    assert_eq!(result["input"]["type"], "image");
+    assert!(result["output"]["size"].as_u64() < result["input"]["size"].as_u64());
+    assert_eq!(header(&headers, "x-request-id"), result["id"].as_str());
+    assert_eq!(header(&headers, "x-ratelimit-limit"), Some("100000"));
+    assert_eq!(header(&headers, "x-ratelimit-remaining"), Some("99999"));
+    // The temporary URL is shaped /<expiry>/<id>/<name> and serves exactly the output.
+    let url = result["url"].as_str().unwrap();
+    let path: Vec<&str> = url.trim_start_matches(&server.base).trim_start_matches('/').split('/').collect();
+    assert_eq!(path.len(), 3, "{url}");
+    let expiry: u64 = path[0].parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!((now + 7100..=now + 7300).contains(&expiry), "two hours from now: {expiry}");
+    assert_eq!(path[1], result["id"].as_str().unwrap());
+    let downloaded = tempfile::NamedTempFile::new().unwrap();
+    let fetched =
+        std::process::Command::new("curl").args(["-sf", "-o"]).arg(downloaded.path()).arg(url).status().unwrap();
+    assert!(fetched.success(), "the download URL answers");
+    assert_eq!(
+        hex::encode(Sha256::digest(fs::read(downloaded.path()).unwrap())),
+        result["output"]["hashes"]["sha256"].as_str().unwrap()
+    );
+
+    // curl https://api.compressor.app/1.0/fetch -X POST -u your-api-key: -H "Content-Type: application/json"
+    //   -d '{"url": "https://www.example.com/document.pdf"}'
+    let site = tempfile::tempdir().unwrap();
+    fs::copy(fixture("documents/report.docx"), site.path().join("report.docx")).unwrap();
+    let files = HttpFiles::start(site.path());
+    let body = format!(
+        r#"{{
+    "url": "{}/report.docx"
+  }}"#,
+        files.base
+    );
+    let (status, _, answer) = curl(&[
+        &format!("{}/1.0/fetch", server.base),
+        "-X",
+        "POST",
+        "-u",
+        &user,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body,
+    ]);
+    assert_eq!(status, 200, "{answer}");
+    let result = json(&answer);
+    assert_result_shape(&result);
+    assert_eq!(result["input"]["name"], "report.docx");
+    assert_eq!(result["input"]["type"], "document");
+    let stderr = server.stop();
+    assert!(!stderr.contains("test-api-key"), "the key is never logged: {stderr}");
+}
+
+/// Errors as documented: 401, 422 (with the exact validation message), 429 with its
+/// headers and body, and fetches of private addresses refused.
+#[test]
+fn errors_and_rate_limits_are_as_documented() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    let server = Server::start(&cli, &["--rate-limit", "3"]);
+    let user = format!("{}:", server.key);
+    let fetch = format!("{}/1.0/fetch", server.base);
+
+    let (status, headers, body) = curl(&[&fetch, "-X", "POST", "-u", "wrong-key:", "-d", "{}"]);
+    assert_eq!(status, 401);
+    let error = json(&body);
+    assert_eq!((error["success"].as_bool(), error["status"].as_u64()), (Some(false), Some(401)));
+    assert_eq!(header(&headers, "x-request-id"), error["id"].as_str());
+    let (status, _, _) = curl(&[&fetch, "-X", "POST", "-d", "{}"]);
+    assert_eq!(status, 401, "no key");
+
+    let (status, _, body) =
+        curl(&[&fetch, "-X", "POST", "-u", &user, "-H", "Content-Type: application/json", "-d", "{not json"]);
+    assert_eq!(status, 422);
+    assert_eq!(json(&body)["message"], "Incoming request body does not contain a valid JSON data");
+
+    let (status, _, body) = curl(&[
+        &fetch,
+        "-X",
+        "POST",
+        "-u",
+        &user,
+        "-d",
+        r#"{"url": "http://example.invalid/a.mp4", "video": {"resize": {"mode": "auto"}}}"#,
+    ]);
+    assert_eq!(status, 422);
+    let error = json(&body);
+    assert_eq!(error["message"], "Validation failed for one or more parameters");
+    assert_eq!(error["errors"][0]["field"], "video.resize");
+    assert_eq!(
+        error["errors"][0]["message"],
+        "When mode='auto', at least one of 'width' or 'height' must be specified."
+    );
+
+    // Loopback is private: refused unless the server allows it.
+    let (status, _, body) =
+        curl(&[&fetch, "-X", "POST", "-u", &user, "-d", r#"{"url": "http://127.0.0.1:9/secret.jpg"}"#]);
+    assert_eq!(status, 422);
+    assert!(json(&body)["errors"][0]["message"].as_str().unwrap().contains("private"), "{body}");
+
+    // The fourth request with the key is over the limit of three (refused keys do not count).
+    let (status, headers, body) = curl(&[&fetch, "-X", "POST", "-u", &user, "-d", "{}"]);
+    assert_eq!(status, 429, "{body}");
+    let error = json(&body);
+    let retry: u64 = header(&headers, "retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 900);
+    assert_eq!(error["message"], format!("Rate limit exceeded. Retry in {retry} seconds."));
+    assert_eq!(header(&headers, "x-ratelimit-remaining"), Some("0"));
+    assert_eq!(header(&headers, "x-ratelimit-limit"), Some("3"));
+    assert_eq!((error["success"].as_bool(), error["status"].as_u64()), (Some(false), Some(429)));
+}
+
+/// The storage pages' fetch examples (S3, B2, Spaces), with a resize and `store`: the
+/// answer's `url` is the object's, and the object on the S3 server is the resized image.
+#[test]
+fn the_storage_examples_store_into_buckets() {
+    let secrets = SecretService::start();
+    let moto = Moto::start();
+    let cli = Cli::new(&secrets);
+    let site = tempfile::tempdir().unwrap();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/colorful-cups.jpg"),
+        site.path().join("image.jpg"),
+    )
+    .unwrap();
+    let files = HttpFiles::start(site.path());
+    python(
+        "import boto3, sys\ns3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='a', aws_secret_access_key='b', region_name='us-east-1')\ns3.create_bucket(Bucket='my-bucket')",
+        &[&moto.endpoint],
+    );
+    let mut connectors = Vec::new();
+    for provider in ["s3", "b2", "spaces"] {
+        let id = assert_ok(&cli.run_with_stdin(
+            &[
+                "connectors",
+                "add",
+                "--name",
+                provider,
+                "--provider",
+                provider,
+                "--endpoint",
+                &moto.endpoint,
+                "--access-key-id",
+                "AKIATEST",
+                "--secret-stdin",
+            ],
+            "secret",
+        ));
+        connectors.push((provider, id.trim().to_string()));
+    }
+    let server = Server::start(&cli, &["--allow-private-fetch"]);
+    let user = format!("{}:", server.key);
+    for ((provider, id), (region, path)) in connectors.iter().zip([
+        ("eu-central-1", "processed/image.jpg"),
+        ("eu-central-003", "assets/image.jpg"),
+        ("ams3", "assets/image.jpg"),
+    ]) {
+        let body = format!(
+            r#"{{
+    "url": "{}/image.jpg",
+    "image": {{
+      "resize": {{
+        "width": 640,
+        "height": 480,
+        "mode": "fit"
+      }}
+    }},
+    "store": {{
+      "id": "{id}",
+      "bucket": "my-bucket",
+      "region": "{region}",
+      "path": "{path}",
+      "headers": {{
+        "Cache-Control": "max-age=2592000000"
+      }}
+    }}
+  }}"#,
+            files.base
+        );
+        let (status, _, answer) = curl(&[
+            &format!("{}/1.0/fetch", server.base),
+            "-X",
+            "POST",
+            "-u",
+            &user,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body,
+        ]);
+        assert_eq!(status, 200, "{provider}: {answer}");
+        let result = json(&answer);
+        assert_result_shape(&result);
+        assert_eq!(result["url"], format!("{}/my-bucket/{path}", moto.endpoint), "{provider}");
+        assert_eq!((result["output"]["width"].as_u64(), result["output"]["height"].as_u64()), (Some(640), Some(400)));
+        let facts = python(
+            "import boto3, sys, json\ns3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='a', aws_secret_access_key='b', region_name='us-east-1')\nh = s3.head_object(Bucket='my-bucket', Key=sys.argv[2])\nprint(json.dumps([h['ContentLength'], h.get('CacheControl')]))",
+            &[&moto.endpoint, path],
+        );
+        assert_eq!(json(&facts), serde_json::json!([result["output"]["size"], "max-age=2592000000"]), "{provider}");
+    }
+}
