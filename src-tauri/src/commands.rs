@@ -194,6 +194,7 @@ pub fn add_paths(state: State<'_, AppState>, paths: Vec<String>) -> Result<AddRe
         keep_dates: settings.keep_dates,
         jobs: settings.jobs as usize,
         store: settings.output.open_store(&settings, &compressor_storage::Keychain)?,
+        remote: None,
     };
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     let (sources, errors) = discover(&paths);

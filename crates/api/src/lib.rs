@@ -2,6 +2,7 @@
 //! server behind `compressor serve`. The server is a thin layer over the engine, the
 //! storage connectors and the pipeline's settings; it holds no compression logic.
 
+pub mod client;
 pub mod fetch;
 pub mod rate;
 pub mod server;

@@ -41,6 +41,10 @@ pub struct JobArgs {
     /// headers, tags), or @FILE.
     #[arg(long, value_name = "JSON|@FILE", requires = "store")]
     store_options: Option<String>,
+    /// Compress on a Compressor API server (`compressor serve`, or the hosted API) instead of
+    /// here; its key comes from the keychain (`compressor remote add URL --key-stdin`).
+    #[arg(long, value_name = "URL")]
+    remote: Option<String>,
     /// Give outputs the original's modification time.
     #[arg(long)]
     keep_dates: bool,
@@ -61,7 +65,23 @@ impl JobArgs {
             )?)),
             None => None,
         };
-        Ok(Job { options: options_from(self)?, policy: policy_from(self), keep_dates: self.keep_dates, jobs, store })
+        let remote = match &self.remote {
+            Some(server) => {
+                let key = compressor_storage::Keychain.api_key(server)?;
+                let client: std::sync::Arc<dyn compressor_pipeline::RemoteCompressor> =
+                    std::sync::Arc::new(compressor_api::client::Client::new(server, &key)?);
+                Some(client)
+            }
+            None => None,
+        };
+        Ok(Job {
+            options: options_from(self)?,
+            policy: policy_from(self),
+            keep_dates: self.keep_dates,
+            jobs,
+            store,
+            remote,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 mod compress;
 mod connectors;
 mod presets;
+mod remote;
 mod serve;
 mod sync;
 mod watch;
@@ -29,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         action: connectors::ConnectorsCommand,
     },
+    /// API keys of Compressor API servers, for `compress --remote URL`.
+    Remote {
+        #[command(subcommand)]
+        action: remote::RemoteCommand,
+    },
     /// Serve the Compressor API 1.0 over HTTP (upload, fetch, temporary download URLs, connectors).
     Serve(serve::ServeArgs),
     /// Compress the objects under a bucket prefix and upload the results (only new or changed ones).
@@ -49,5 +55,6 @@ fn main() -> ExitCode {
         Command::Connectors { action } => connectors::run(action),
         Command::Sync(args) => sync::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Remote { action } => remote::run(action),
     }
 }

@@ -261,3 +261,56 @@ fn the_storage_examples_store_into_buckets() {
         assert_eq!(json(&facts), serde_json::json!([result["output"]["size"], "max-age=2592000000"]), "{provider}");
     }
 }
+
+/// Remote mode: `compress --remote` sends each file to the server and writes what comes
+/// back exactly as a local run would; 429s are waited out (Retry-After), not failed.
+#[test]
+fn remote_mode_gives_the_local_results() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    // One request per two seconds: the second and third files meet a 429 first.
+    let server = Server::start(&cli, &["--rate-limit", "1", "--rate-window", "2"]);
+    let out = assert_ok(&cli.run_with_stdin(&["remote", "add", &server.base, "--key-stdin"], &server.key));
+    assert!(out.contains("keychain"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    for name in ["photo.jpg", "photo.png", "gray.png"] {
+        fs::copy(fixture(name), input.join(name)).unwrap();
+    }
+    let input_arg = input.to_string_lossy().into_owned();
+    let remote_out = dir.path().join("remote");
+    let local_out = dir.path().join("local");
+    let started = std::time::Instant::now();
+    let remote = cli.run(&[
+        "compress",
+        &input_arg,
+        "--out",
+        &remote_out.to_string_lossy(),
+        "--remote",
+        &server.base,
+        "-j",
+        "1",
+        "--json",
+    ]);
+    let waited = started.elapsed();
+    assert_ok(&remote);
+    assert_ok(&cli.run(&["compress", &input_arg, "--out", &local_out.to_string_lossy(), "--json"]));
+    for name in ["photo.jpg", "photo.png", "gray.png"] {
+        let remote_file = fs::read(remote_out.join(name)).unwrap();
+        let local_file = fs::read(local_out.join(name)).unwrap();
+        assert_eq!(Sha256::digest(&remote_file), Sha256::digest(&local_file), "{name}: the same bytes as a local run");
+    }
+    assert!(waited >= std::time::Duration::from_secs(2), "the 429s were waited out ({waited:?})");
+    let lines: Vec<Value> = String::from_utf8_lossy(&remote.stdout).lines().map(json).collect();
+    assert!(lines.iter().all(|l| l["status"] != "failed"), "{lines:?}");
+
+    // A wrong key fails each file with the server's message; nothing is written.
+    assert_ok(&cli.run_with_stdin(&["remote", "add", &server.base, "--key-stdin"], "not-the-key"));
+    let refused_out = dir.path().join("refused");
+    let refused = cli.run(&["compress", &input_arg, "--out", &refused_out.to_string_lossy(), "--remote", &server.base]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("Missing or invalid API key"), "{}", text(&refused));
+    assert!(!refused_out.exists() || fs::read_dir(&refused_out).unwrap().count() == 0);
+}

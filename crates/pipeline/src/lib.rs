@@ -22,6 +22,18 @@ use serde::Serialize;
 pub use discover::{discover, DiscoveryError, Source};
 pub use sink::{OutputPolicy, WriteError};
 
+/// Compression somewhere else: a Compressor API server (`compressor_api::client`). The
+/// result comes back as the local engine's would, and is checked and written the same way.
+pub trait RemoteCompressor: Send + Sync + std::fmt::Debug {
+    fn compress(
+        &self,
+        input: &[u8],
+        name: &str,
+        options: &Options,
+        cancel: &AtomicBool,
+    ) -> Result<Compressed, compressor_engine::EngineError>;
+}
+
 /// How a batch is run.
 #[derive(Debug, Clone, Default)]
 pub struct Job {
@@ -33,6 +45,8 @@ pub struct Job {
     pub jobs: usize,
     /// With [`OutputPolicy::Store`]: the bucket results are uploaded to.
     pub store: Option<std::sync::Arc<store::StoreSink>>,
+    /// Compress through a remote API instead of the local engine.
+    pub remote: Option<std::sync::Arc<dyn RemoteCompressor>>,
 }
 
 /// What happened to one file.
@@ -147,7 +161,11 @@ pub fn process_unless_cancelled(
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // A long job (a video) checks `cancel` as it goes, not only at the end.
     let control = compressor_engine::Control { cancel, progress: &|_| {} };
-    let Compressed { report, output } = match engine.compress_with(&input, &name, &job.options, &control) {
+    let compressed = match &job.remote {
+        Some(remote) => remote.compress(&input, &name, &job.options, cancel),
+        None => engine.compress_with(&input, &name, &job.options, &control),
+    };
+    let Compressed { report, output } = match compressed {
         Ok(compressed) => compressed,
         Err(compressor_engine::EngineError::Cancelled) => return Ok(None),
         Err(err) => return Err(FileError::new(path, err)),

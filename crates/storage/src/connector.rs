@@ -121,6 +121,8 @@ pub enum KeychainError {
     Unavailable(String),
     #[error("no secret is stored for connector {0}; add the connector again")]
     Missing(String),
+    #[error("no API key is stored for {0}; add it with `compressor remote add {0} --key-stdin`")]
+    NoApiKey(String),
 }
 
 /// The OS keychain (on Linux the Secret Service), holding each connector's secret under
@@ -130,8 +132,33 @@ pub struct Keychain;
 
 impl Keychain {
     fn entry(id: &str) -> Result<keyring::Entry, KeychainError> {
-        keyring::Entry::new(KEYCHAIN_SERVICE, &format!("connector:{id}"))
+        Self::named(&format!("connector:{id}"))
+    }
+
+    fn named(account: &str) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|e| KeychainError::Unavailable(e.to_string()))
+    }
+
+    /// Keeps the API key of a remote Compressor API (`compressor remote add`).
+    pub fn store_api_key(&self, server: &str, key: &str) -> Result<(), KeychainError> {
+        Self::named(&format!("api-key:{server}"))?
+            .set_password(key)
             .map_err(|e| KeychainError::Unavailable(e.to_string()))
+    }
+
+    pub fn api_key(&self, server: &str) -> Result<String, KeychainError> {
+        match Self::named(&format!("api-key:{server}"))?.get_password() {
+            Ok(key) => Ok(key),
+            Err(keyring::Error::NoEntry) => Err(KeychainError::NoApiKey(server.into())),
+            Err(e) => Err(KeychainError::Unavailable(e.to_string())),
+        }
+    }
+
+    pub fn delete_api_key(&self, server: &str) -> Result<(), KeychainError> {
+        match Self::named(&format!("api-key:{server}"))?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(KeychainError::Unavailable(e.to_string())),
+        }
     }
 
     pub fn store(&self, id: &str, secret: &str) -> Result<(), KeychainError> {
