@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use compressor_engine::{Options, Report};
 use compressor_pipeline::queue::{ItemId, ItemStatus, ItemUpdate, QueuedItem};
-use compressor_pipeline::settings::{Settings, WatchRuleSetting};
+use compressor_pipeline::settings::{EngineMode, Settings, WatchRuleSetting};
 use compressor_pipeline::watching::{self, Activity, WatchOverview};
 use compressor_pipeline::{discover, presets, Job};
 use serde::{Deserialize, Serialize};
@@ -72,12 +72,48 @@ pub fn load_settings(state: State<'_, AppState>) -> Settings {
     settings_of(&state)
 }
 
+/// The API client when the settings say to compress on a server.
+fn remote_engine(
+    settings: &Settings,
+) -> Result<Option<std::sync::Arc<dyn compressor_pipeline::RemoteCompressor>>, String> {
+    if settings.engine != EngineMode::Remote {
+        return Ok(None);
+    }
+    let url = settings.remote_url.as_deref().filter(|u| !u.is_empty()).ok_or("no API server is chosen")?;
+    let key = compressor_storage::Keychain.api_key(url).map_err(|e| e.to_string())?;
+    let client = compressor_api::client::Client::new(url, &key).map_err(|e| e.to_string())?;
+    Ok(Some(std::sync::Arc::new(client)))
+}
+
+/// Keeps the API key of a Compressor API server in the system keychain.
+#[tauri::command]
+#[specta::specta]
+pub fn set_remote_key(url: String, key: String) -> Result<(), String> {
+    if key.trim().is_empty() {
+        return Err("the API key is empty".into());
+    }
+    compressor_storage::Keychain.store_api_key(url.trim_end_matches('/'), key.trim()).map_err(|e| e.to_string())
+}
+
+/// Whether the keychain holds a key for this server (the key itself never leaves it).
+#[tauri::command]
+#[specta::specta]
+pub fn has_remote_key(url: String) -> bool {
+    compressor_storage::Keychain.api_key(url.trim_end_matches('/')).is_ok()
+}
+
 /// Validates and persists settings; they apply to files added afterwards. Watch rules are
 /// changed only by the watch commands (a settings screen opened earlier must not undo them).
 #[tauri::command]
 #[specta::specta]
 pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), String> {
     settings.output.policy()?;
+    if settings.engine == EngineMode::Remote {
+        let url = settings.remote_url.as_deref().unwrap_or_default();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err("the API server's URL must start with http:// or https://".into());
+        }
+    }
     for preset in &settings.user_presets {
         preset.options.validate().map_err(|e| format!("preset '{}': {e}", preset.name))?;
     }
@@ -194,7 +230,7 @@ pub fn add_paths(state: State<'_, AppState>, paths: Vec<String>) -> Result<AddRe
         keep_dates: settings.keep_dates,
         jobs: settings.jobs as usize,
         store: settings.output.open_store(&settings, &compressor_storage::Keychain)?,
-        remote: None,
+        remote: remote_engine(&settings)?,
     };
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     let (sources, errors) = discover(&paths);

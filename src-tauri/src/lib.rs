@@ -51,6 +51,8 @@ macro_rules! specta_builder {
                 $crate::connectors::test_connector_spec,
                 $crate::connectors::list_buckets,
                 $crate::connectors::sync_bucket,
+                $crate::commands::set_remote_key,
+                $crate::commands::has_remote_key,
             ])
             .events($crate::__private::collect_events![$crate::commands::FilesUpdated, $crate::commands::WatchActivity])
             // File sizes are u64; they stay far below 2^53.

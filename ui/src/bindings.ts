@@ -64,6 +64,10 @@ export const commands = {
 	 *  shared with `compressor sync`, next to the settings).
 	 */
 	syncBucket: (request: SyncRequest_Deserialize) => typedError<SyncOutcome_Serialize[], string>(__TAURI_INVOKE("sync_bucket", { request })),
+	/**  Keeps the API key of a Compressor API server in the system keychain. */
+	setRemoteKey: (url: string, key: string) => typedError<null, string>(__TAURI_INVOKE("set_remote_key", { url, key })),
+	/**  Whether the keychain holds a key for this server (the key itself never leaves it). */
+	hasRemoteKey: (url: string) => __TAURI_INVOKE<boolean>("has_remote_key", { url }),
 };
 
 /** Events */
@@ -230,8 +234,12 @@ export type Connector_Serialize = {
 	access_key_id: string,
 };
 
-/**  Where compression runs. `Remote` arrives with the API issue. */
-export type EngineMode = "local";
+/**  Where compression runs. */
+export type EngineMode = 
+/**  The engine in this app. */
+"local" | 
+/**  A Compressor API server (`compressor serve`, or the hosted API) at `remote_url`. */
+"remote";
 
 /**  One invalid field: `{"field": "image.resize", "message": "..."}`. */
 export type FieldError = {
@@ -645,6 +653,8 @@ export type Settings_Deserialize = {
 	/**  Files compressed at once; 0 means one per core. */
 	jobs?: number,
 	engine?: EngineMode,
+	/**  With [`EngineMode::Remote`]: the Compressor API server (its key is in the keychain). */
+	remote_url?: string | null,
 	user_presets?: UserPreset_Deserialize[],
 	/**  Folders compressed as files land in them (`compressor watch --rules`). */
 	watch_rules?: WatchRuleSetting_Deserialize[],
@@ -663,6 +673,8 @@ export type Settings_Serialize = {
 	/**  Files compressed at once; 0 means one per core. */
 	jobs: number,
 	engine: EngineMode,
+	/**  With [`EngineMode::Remote`]: the Compressor API server (its key is in the keychain). */
+	remote_url?: string,
 	user_presets: UserPreset_Serialize[],
 	/**  Folders compressed as files land in them (`compressor watch --rules`). */
 	watch_rules: WatchRuleSetting_Serialize[],

@@ -100,8 +100,18 @@ impl Client {
                 .text("options", options_json.clone());
             self.http.post(format!("{}/1.0/upload", self.base)).basic_auth(&self.key, Some("")).multipart(form)
         })?;
-        let status = response.status();
-        let text = response.text().map_err(|e| unavailable(format!("reading the answer failed: {e}")))?;
+        let mut status = response.status();
+        let mut text = response.text().map_err(|e| unavailable(format!("reading the answer failed: {e}")))?;
+        // A long job: follow it by long polling until it has its answer.
+        while status == StatusCode::ACCEPTED {
+            let job: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| unavailable(format!("the job answer is not JSON: {e}")))?;
+            let url = job["url"].as_str().ok_or_else(|| unavailable("the job answer has no url"))?.to_string();
+            let polled =
+                self.send(cancel, || self.http.get(format!("{url}?wait=30")).basic_auth(&self.key, Some("")))?;
+            status = polled.status();
+            text = polled.text().map_err(|e| unavailable(format!("reading the job failed: {e}")))?;
+        }
         if !status.is_success() {
             let message = match serde_json::from_str::<ApiError>(&text) {
                 Ok(error) if !error.errors.is_empty() => {

@@ -66,7 +66,22 @@ struct AppState {
     public_url: String,
     engine: Engine,
     limiter: RateLimiter,
+    jobs: std::sync::Mutex<std::collections::HashMap<String, Job>>,
 }
+
+/// Inputs over this size are answered at once with a job, as the hosted API does.
+pub const ASYNC_THRESHOLD: usize = 32 * 1024 * 1024;
+
+/// A long job: who may read it, and its answer once there.
+struct Job {
+    key: String,
+    finished: tokio::sync::watch::Receiver<Option<(StatusCode, bytes::Bytes)>>,
+    started: Instant,
+}
+
+/// The key that made the request, for the handlers.
+#[derive(Clone)]
+struct ApiKey(String);
 
 /// The request's id, set by the middleware for handlers and error bodies.
 #[derive(Clone)]
@@ -110,6 +125,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
     let mut rate = None;
     let mut response = match api_key(request.headers()) {
         Some(key) if state.config.api_keys.iter().any(|k| k == &key) => {
+            request.extensions_mut().insert(ApiKey(key.clone()));
             let now = state.limiter.hit(&key, Instant::now());
             rate = Some(now);
             if now.exceeded {
@@ -147,10 +163,11 @@ pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     let limiter = RateLimiter::new(config.rate_limit, config.rate_window);
     let max_upload = config.max_upload;
-    let state = Arc::new(AppState { config, public_url, engine: Engine::default(), limiter });
+    let state = Arc::new(AppState { config, public_url, engine: Engine::default(), limiter, jobs: Default::default() });
     let api = Router::new()
         .route("/1.0/upload", post(upload))
         .route("/1.0/fetch", post(fetch))
+        .route("/1.0/jobs/{id}", get(job_status))
         .layer(DefaultBodyLimit::max(max_upload as usize))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
@@ -194,6 +211,7 @@ pub fn remove_expired(data_dir: &Path, now: u64) -> usize {
 async fn upload(
     State(state): State<Arc<AppState>>,
     Extension(RequestId(id)): Extension<RequestId>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
     mut multipart: Multipart,
 ) -> Response {
     let mut file: Option<(Vec<u8>, String)> = None;
@@ -246,12 +264,13 @@ async fn upload(
             vec![FieldError { field: "file".into(), message: "is required (multipart field \"file\")".into() }],
         );
     };
-    finish(&state, &id, bytes, name, parts).await
+    finish_or_queue(&state, &id, &key, bytes, name, parts).await
 }
 
 async fn fetch(
     State(state): State<Arc<AppState>>,
     Extension(RequestId(id)): Extension<RequestId>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
     body: String,
 ) -> Response {
     let parts = match parse_request(&body) {
@@ -269,7 +288,7 @@ async fn fetch(
         crate::fetch::fetch(&url, &parts.headers, config.allow_private_fetch, config.max_fetch, config.fetch_timeout)
             .await;
     match fetched {
-        Ok((bytes, name)) => finish(&state, &id, bytes, sanitize_name(&name), parts).await,
+        Ok((bytes, name)) => finish_or_queue(&state, &id, &key, bytes, sanitize_name(&name), parts).await,
         Err(err) => invalid(
             &id,
             vec![FieldError { field: "url".into(), message: err.to_string().trim_start_matches("url: ").into() }],
@@ -284,6 +303,74 @@ fn sanitize_name(name: &str) -> String {
     match cleaned.trim() {
         "" | "." | ".." => "file".into(),
         other => other.to_string(),
+    }
+}
+
+/// Answers at once with a job for large inputs (or when asked); otherwise compresses now.
+async fn finish_or_queue(
+    state: &Arc<AppState>,
+    id: &str,
+    key: &str,
+    input: Vec<u8>,
+    name: String,
+    parts: RequestParts,
+) -> Response {
+    if !parts.asynchronous && input.len() <= ASYNC_THRESHOLD {
+        return finish(state, id, input, name, parts).await;
+    }
+    let (sender, receiver) = tokio::sync::watch::channel(None);
+    if let Ok(mut jobs) = state.jobs.lock() {
+        // Finished jobs are kept as long as their results.
+        let ttl = state.config.result_ttl;
+        jobs.retain(|_, job| job.finished.borrow().is_none() || job.started.elapsed() < ttl);
+        jobs.insert(id.to_string(), Job { key: key.to_string(), finished: receiver, started: Instant::now() });
+    }
+    let worker = state.clone();
+    let job_id = id.to_string();
+    tokio::spawn(async move {
+        let response = finish(&worker, &job_id, input, name, parts).await;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+        let _ = sender.send(Some((status, body)));
+    });
+    (StatusCode::ACCEPTED, Json(running(state, id))).into_response()
+}
+
+fn running(state: &AppState, id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "status": "running",
+        "url": format!("{}/1.0/jobs/{id}", state.public_url.trim_end_matches('/')),
+    })
+}
+
+/// `GET /1.0/jobs/<id>[?wait=SECONDS]`: 202 while running; once finished, the answer the
+/// request would have had. With `wait`, the request is held (up to 60 s) until it finishes.
+async fn job_status(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
+    UrlPath(id): UrlPath<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let receiver =
+        state.jobs.lock().ok().and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| j.finished.clone()));
+    let Some(mut receiver) = receiver else {
+        return error_response(StatusCode::NOT_FOUND, &request_id, format!("no job {id}"), Vec::new());
+    };
+    let wait = query.get("wait").and_then(|w| w.parse::<u64>().ok()).unwrap_or(0).min(60);
+    if wait > 0 && receiver.borrow().is_none() {
+        let _ = tokio::time::timeout(Duration::from_secs(wait), receiver.wait_for(|done| done.is_some())).await;
+    }
+    let finished = receiver.borrow().clone();
+    match finished {
+        Some((status, body)) => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = status;
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        None => (StatusCode::ACCEPTED, Json(running(&state, &id))).into_response(),
     }
 }
 

@@ -55,7 +55,7 @@ pub struct ApiError {
 }
 
 /// The fields of a request that are the API's own, not compression options.
-const CONTROL_FIELDS: [&str; 4] = ["url", "headers", "store", "webhook"];
+const CONTROL_FIELDS: [&str; 5] = ["url", "headers", "store", "webhook", "async"];
 
 /// A request's parts: the API's own fields, and the compression options.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +64,8 @@ pub struct RequestParts {
     /// Headers sent when fetching `url`.
     pub headers: BTreeMap<String, String>,
     pub store: Option<StoreOptions>,
+    /// Answer at once with a job to follow (`GET /1.0/jobs/<id>`), whatever the size.
+    pub asynchronous: bool,
     pub options: Options,
 }
 
@@ -92,6 +94,12 @@ pub fn parse_request(json: &str) -> Result<RequestParts, Vec<FieldError>> {
         match serde_json::from_value::<BTreeMap<String, String>>(headers.clone()) {
             Ok(headers) => parts.headers = headers,
             Err(_) => errors.push(FieldError { field: "headers".into(), message: "must map names to strings".into() }),
+        }
+    }
+    if let Some(value) = control.get("async") {
+        match value.as_bool() {
+            Some(flag) => parts.asynchronous = flag,
+            None => errors.push(FieldError { field: "async".into(), message: "must be true or false".into() }),
         }
     }
     if control.contains_key("webhook") {

@@ -314,3 +314,73 @@ fn remote_mode_gives_the_local_results() {
     assert!(text(&refused).contains("Missing or invalid API key"), "{}", text(&refused));
     assert!(!refused_out.exists() || fs::read_dir(&refused_out).unwrap().count() == 0);
 }
+
+/// Long jobs: asked for (`"async": true`) or over 32 MB, the answer is a job at once; its
+/// URL, long-polled, gives the result. Remote mode follows jobs by itself.
+#[test]
+fn long_jobs_are_followed_by_long_polling() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    let server = Server::start(&cli, &[]);
+    let user = format!("{}:", server.key);
+    let image = fixture("photo.png");
+    let (status, _, body) = curl(&[
+        &format!("{}/1.0/upload", server.base),
+        "-X",
+        "POST",
+        "-u",
+        &user,
+        "-F",
+        &format!("file=@{}", image.display()),
+        "-F",
+        r#"options={"async": true}"#,
+    ]);
+    assert_eq!(status, 202, "{body}");
+    let job = json(&body);
+    let job_url = job["url"].as_str().unwrap().to_string();
+    assert_eq!(job_url, format!("{}/1.0/jobs/{}", server.base, job["id"].as_str().unwrap()));
+    let (status, _, body) = curl(&[&format!("{job_url}?wait=30"), "-u", &user]);
+    assert_eq!(status, 200, "{body}");
+    let result = json(&body);
+    assert_result_shape(&result);
+    assert_eq!(result["id"], job["id"]);
+    assert_eq!(result["input"]["name"], "photo.png");
+    // Another key cannot read it (there is one key: an unknown id answers the same 404).
+    let (status, _, _) = curl(&[&format!("{}/1.0/jobs/{}", server.base, uuid_like()), "-u", &user]);
+    assert_eq!(status, 404);
+
+    // Remote mode with a 33 MB file: the server answers with a job, the client follows it.
+    assert_ok(&cli.run_with_stdin(&["remote", "add", &server.base, "--key-stdin"], &server.key));
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("in").join("big.gz");
+    fs::create_dir_all(big.parent().unwrap()).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..33 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    std::io::Write::write_all(&mut gz, &noise).unwrap();
+    fs::write(&big, gz.finish().unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let output = cli.run(&[
+        "compress",
+        &big.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--remote",
+        &server.base,
+        "--json",
+    ]);
+    let line = json(assert_ok(&output).trim());
+    assert_eq!(line["status"], "skipped", "random data cannot be made smaller: {line}");
+    assert_eq!(Sha256::digest(fs::read(out.join("big.gz")).unwrap()), Sha256::digest(fs::read(&big).unwrap()));
+}
+
+fn uuid_like() -> &'static str {
+    "00000000-0000-4000-8000-000000000000"
+}

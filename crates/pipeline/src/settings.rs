@@ -27,6 +27,9 @@ pub struct Settings {
     /// Files compressed at once; 0 means one per core.
     pub jobs: u32,
     pub engine: EngineMode,
+    /// With [`EngineMode::Remote`]: the Compressor API server (its key is in the keychain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_url: Option<String>,
     pub user_presets: Vec<UserPreset>,
     /// Folders compressed as files land in them (`compressor watch --rules`).
     pub watch_rules: Vec<WatchRuleSetting>,
@@ -45,6 +48,7 @@ impl Default for Settings {
             keep_icc: false,
             jobs: 0,
             engine: EngineMode::Local,
+            remote_url: None,
             user_presets: Vec::new(),
             watch_rules: Vec::new(),
             connectors: Vec::new(),
@@ -118,12 +122,15 @@ impl OutputSetting {
     }
 }
 
-/// Where compression runs. `Remote` arrives with the API issue.
+/// Where compression runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum EngineMode {
+    /// The engine in this app.
     Local,
+    /// A Compressor API server (`compressor serve`, or the hosted API) at `remote_url`.
+    Remote,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -141,13 +141,13 @@ impl Keychain {
 
     /// Keeps the API key of a remote Compressor API (`compressor remote add`).
     pub fn store_api_key(&self, server: &str, key: &str) -> Result<(), KeychainError> {
-        Self::named(&format!("api-key:{server}"))?
+        Self::named(&format!("api-key:{}", server.trim_end_matches('/')))?
             .set_password(key)
             .map_err(|e| KeychainError::Unavailable(e.to_string()))
     }
 
     pub fn api_key(&self, server: &str) -> Result<String, KeychainError> {
-        match Self::named(&format!("api-key:{server}"))?.get_password() {
+        match Self::named(&format!("api-key:{}", server.trim_end_matches('/')))?.get_password() {
             Ok(key) => Ok(key),
             Err(keyring::Error::NoEntry) => Err(KeychainError::NoApiKey(server.into())),
             Err(e) => Err(KeychainError::Unavailable(e.to_string())),
@@ -155,7 +155,7 @@ impl Keychain {
     }
 
     pub fn delete_api_key(&self, server: &str) -> Result<(), KeychainError> {
-        match Self::named(&format!("api-key:{server}"))?.delete_credential() {
+        match Self::named(&format!("api-key:{}", server.trim_end_matches('/')))?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(KeychainError::Unavailable(e.to_string())),
         }
