@@ -114,6 +114,9 @@ async function waitUntilFinished(count, timeoutMs) {
 }
 
 before(async () => {
+  // The keychain first: a Secret Service started on demand by D-Bus, before this one,
+  // would have no unlocked keyring.
+  startSecretService();
   fs.mkdirSync(photos, { recursive: true });
   for (const name of ["EveningGlow.jpg", "Kite.jpg", "FallenLeaf.jpg"]) {
     fs.copyFileSync(path.join(media, "jpeg", name), path.join(photos, name));
@@ -491,4 +494,166 @@ test("a connector's bucket synced: new objects compressed under another prefix, 
   assert.deepEqual(fs.readdirSync(out).sort(), results, "no new results");
   for (const r of results) assert.equal(sha256(path.join(out, r)), written[r], `${r} is not rewritten`);
   await screenshot("09-sync.png");
+});
+
+/** A free loopback port (free when asked: the caller binds it next). */
+async function freePort() {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * An unlocked GNOME Keyring serving the Secret Service on the session bus the app uses
+ * (dbus-run-session gives each run a private one), as the Rust tests start one on theirs: the
+ * app keeps API keys in the system keychain and nowhere else.
+ */
+function startSecretService() {
+  const home = fs.mkdtempSync(path.join(work, "keyring-"));
+  const runtime = path.join(home, "run");
+  fs.mkdirSync(runtime, { recursive: true, mode: 0o700 });
+  try {
+    execFileSync("gnome-keyring-daemon", ["--unlock", "--components=secrets"], {
+      input: "e2e-keyring-password",
+      env: { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: path.join(home, "data") },
+      stdio: ["pipe", "ignore", "ignore"],
+      timeout: 15_000,
+    });
+  } catch (err) {
+    // Perhaps one already serves this bus; if not, saving the key says so in the dialog.
+    console.warn(`gnome-keyring-daemon could not start (scripts/setup.sh installs it): ${err.message}`);
+  }
+}
+
+test("compressing on a Compressor API server (compressor serve), the key in the keychain only", async () => {
+  const settingsDialog = await browser.$('[data-testid="settings-dialog"]');
+  if (await settingsDialog.isDisplayed()) await browser.$('[data-testid="cancel-settings"]').click();
+  const configDir = process.env.COMPRESSOR_CONFIG_DIR; // set in before(): the app's settings
+  const settingsFile = path.join(configDir, "settings.json");
+  const saved = () => JSON.parse(fs.readFileSync(settingsFile, "utf8"));
+
+  // The server: `compressor serve` beside the app, on a free port, with a key of its own.
+  const binary = path.join(path.dirname(app), "compressor");
+  assert.ok(fs.existsSync(binary), `the CLI is built beside the app: ${binary}`);
+  const serverHome = fs.mkdtempSync(path.join(work, "serve-"));
+  const key = `e2e-remote-key-${createHash("sha256").update(String(Date.now() + Math.random())).digest("hex").slice(0, 24)}`;
+  const keyFile = path.join(serverHome, "api-keys");
+  fs.writeFileSync(keyFile, `# e2e\n${key}\n`, { mode: 0o600 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let serverLog = "";
+  const server = spawn(binary, ["serve", "--listen", `127.0.0.1:${port}`, "--api-key-file", keyFile, "--data-dir", path.join(serverHome, "results")], {
+    env: { ...process.env, COMPRESSOR_CONFIG_DIR: configDir },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr.on("data", (chunk) => (serverLog += chunk));
+  const exited = new Promise((resolve) => {
+    server.on("exit", (code, signal) => resolve(`exited (${code ?? signal})`));
+    server.on("error", (err) => resolve(`could not start (${err.message})`));
+  });
+
+  try {
+    const early = await Promise.race([waitForPort(port, 30_000).then(() => null), exited]);
+    if (early) assert.fail(`compressor serve ${early} before listening: ${serverLog}`);
+
+    // Settings: "A Compressor API server", its URL and key; results beside the original with
+    // the "-min" suffix again (an earlier test chose the storage connector).
+    await browser.$('[data-testid="open-settings"]').click();
+    await settingsDialog.waitForDisplayed({ timeout: 5_000 });
+    await browser.$('[data-testid="settings-dialog"] input[name="output"][value="suffix"]').click();
+    await browser.$('[data-testid="output-suffix"]').setValue("-min");
+    await browser.$("#engine-remote").click();
+    await browser.$("#remote-url").waitForDisplayed({ timeout: 5_000 });
+    await browser.$("#remote-url").setValue(url);
+    await browser.$("#remote-key").setValue(key);
+    await screenshot("10-remote-settings.png");
+    await browser.$('[data-testid="save-settings"]').click();
+    await settingsDialog.waitForDisplayed({ reverse: true, timeout: 15_000 }).catch(async () => {
+      const errors = await browser.execute(() =>
+        ["settings-error", "remote-url-error", "remote-key-error"]
+          .map((id) => document.querySelector(`[data-testid="${id}"]`))
+          .filter((e) => e && !e.hidden)
+          .map((e) => e.innerText));
+      assert.fail(`the settings were not saved: ${errors.join(" / ") || "the dialog stayed open"}`);
+    });
+
+    // Saved: remote, the server's URL, results beside the original; the key in none of the
+    // app's files, but in the keychain.
+    assert.equal(saved().engine, "remote");
+    assert.equal(saved().remote_url, url);
+    assert.equal(saved().output.mode, "suffix");
+    assert.equal(saved().output.suffix, "-min");
+    const configFiles = fs.readdirSync(configDir, { recursive: true }).map((name) => path.join(configDir, name)).filter((f) => fs.statSync(f).isFile());
+    for (const file of configFiles) assert.ok(!fs.readFileSync(file, "utf8").includes(key), `the API key is not in ${file}`);
+    const stored = execFileSync("secret-tool", ["lookup", "service", "compressor", "username", `api-key:${url}`]).toString().trim();
+    assert.equal(stored, key, "the API key is in the keychain");
+    // The window says where files go now.
+    await browser.$('[data-testid="view-files"]').click();
+    const badge = await browser.$('[data-testid="engine-badge"]');
+    await badge.waitForDisplayed({ timeout: 5_000 });
+    assert.equal((await text(badge)).trim(), `Remote: 127.0.0.1:${port}`);
+
+    // A real photo dropped is compressed by the server; the result is written beside it.
+    const folder = path.join(work, "remote-photos");
+    fs.mkdirSync(folder, { recursive: true });
+    const photo = path.join(folder, "Remote.jpg");
+    fs.copyFileSync(path.join(media, "jpeg", "Path.jpg"), photo);
+    const original = { size: fs.statSync(photo).size, sha: sha256(photo) };
+    const before = (await rows()).length;
+    await nativeDrop([photo]);
+    const added = await browser
+      .waitUntil(async () => (await rows()).length > before, { timeout: 15_000, interval: 250 })
+      .catch(() => false);
+    if (!added) await nativeDrop([photo]);
+    await waitUntilFinished(before + 1, 120_000);
+    let row;
+    for (const candidate of await rows()) {
+      if ((await text(await candidate.$('[data-field="name"] .file-name'))).trim() === "Remote.jpg") row = candidate;
+    }
+    assert.ok(row, "the dropped photo is listed");
+    const state = await row.getAttribute("data-state");
+    if (state !== "done") assert.fail(`Remote.jpg is ${state}: ${await text(await row.$('[data-field="status"]'))}; server: ${serverLog}`);
+    assert.equal(Number(await row.getAttribute("data-bytes-before")), original.size);
+    assert.equal(await row.getAttribute("data-sha-before"), original.sha);
+    const after = Number(await row.getAttribute("data-bytes-after"));
+    assert.ok(after > 0 && after < original.size, `smaller: ${after} < ${original.size}`);
+    const outputs = fs.readdirSync(folder).filter((name) => name !== "Remote.jpg");
+    assert.equal(outputs.length, 1, `one result beside the original: ${outputs.join(", ")}`);
+    assert.ok(outputs[0].startsWith("Remote-min."), outputs[0]);
+    const output = path.join(folder, outputs[0]);
+    assert.equal(fs.statSync(output).size, after, "the result on disk is the size the row shows");
+    assert.equal(await row.getAttribute("data-sha-after"), sha256(output), "and has the hash the row shows");
+    assert.equal(sha256(photo), original.sha, "the original is untouched");
+    await screenshot("10-remote.png");
+
+    // Back to this computer; the key stays saved for the server.
+    await browser.$('[data-testid="open-settings"]').click();
+    await settingsDialog.waitForDisplayed({ timeout: 5_000 });
+    assert.equal(await browser.$("#engine-remote").isSelected(), true);
+    await browser.$('[data-testid="remote-key-saved"]').waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await browser.$("#remote-key").getValue(), "", "the key is never shown again");
+    await browser.$("#engine-local").click();
+    await browser.$('[data-testid="save-settings"]').click();
+    await settingsDialog.waitForDisplayed({ reverse: true, timeout: 10_000 });
+    assert.equal(saved().engine, "local");
+    await badge.waitForDisplayed({ reverse: true, timeout: 5_000 });
+  } finally {
+    // Whatever happened, leave the app compressing locally for the tests after this one.
+    await (async () => {
+      if (saved().engine !== "remote") return;
+      if (!(await settingsDialog.isDisplayed())) await browser.$('[data-testid="open-settings"]').click();
+      await settingsDialog.waitForDisplayed({ timeout: 5_000 });
+      await browser.$("#engine-local").click();
+      await browser.$('[data-testid="save-settings"]').click();
+      await settingsDialog.waitForDisplayed({ reverse: true, timeout: 10_000 });
+    })().catch(() => {});
+    server.kill();
+    await Promise.race([exited, sleep(5_000)]);
+  }
 });

@@ -144,6 +144,7 @@ export function mountApp(root: HTMLElement): App {
     onSaved: (saved) => {
       settings = saved;
       header.selectPreset(saved.preset);
+      toolbar.setEngine(saved);
       watch.setCurrentPreset(saved.preset);
       connectors.setCurrentPreset(saved.preset);
       announce("Settings saved");
@@ -260,6 +261,7 @@ export function mountApp(root: HTMLElement): App {
       connectors.setConnectors(loadedConnectors ?? []);
       setConnectors(loadedConnectors ?? []);
       header.setPresets(presets, settings.preset);
+      toolbar.setEngine(settings);
       watch.setPresets(presets, settings.preset);
       watch.setOutputDefaults(settings.output);
       connectors.setCurrentPreset(settings.preset);

@@ -11,6 +11,9 @@
 // the prefix (one fails) the first time, and reports them unchanged when run again the same
 // way; a prefix containing "fail" makes the whole sync fail. (&sync=1 opens the first row's panel,
 // &run=1 also runs it from uploads/ into optimized/.)
+// ?remote=1 starts in remote mode (compressing on https://compress.example.com, whose key is
+// "in the keychain"); in the settings dialog an API key containing "fail" is refused by the
+// mocked keychain.
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
@@ -237,7 +240,8 @@ let settings: Settings_Serialize = {
   keep_exif: false,
   keep_icc: false,
   jobs: 0,
-  engine: "local",
+  engine: params.has("remote") ? "remote" : "local",
+  ...(params.has("remote") ? { remote_url: "https://compress.example.com" } : {}),
   watch_rules: [],
   user_presets: [
     { name: "Blog", description: "WebP, high, ≤ 1600 px wide", options: { image: { compression: "high", format: "webp", resize: { width: 1600, mode: "auto" } } } },
@@ -245,6 +249,10 @@ let settings: Settings_Serialize = {
   ],
   connectors: [],
 };
+
+// ---- remote mode: API keys "in the keychain", by server URL ----
+
+const remoteKeys = new Set<string>(["https://compress.example.com"]);
 
 // ---- watched folders ----
 
@@ -400,6 +408,7 @@ mockIPC(async (cmd, args) => {
     case "save_settings": {
       const next = a.settings as Settings_Serialize;
       if (next.user_presets.some((p) => p.name.toLowerCase() === "fail")) throw "preset 'fail': the disk is full (mock error)";
+      if (next.engine === "remote" && !/^https?:\/\//.test(next.remote_url ?? "")) throw "the API server's URL must start with http:// or https://";
       settings = next;
       return null;
     }
@@ -407,6 +416,16 @@ mockIPC(async (cmd, args) => {
     case "pick_files":
     case "pick_folder":
       return { items, errors: [] } satisfies AddResult;
+    case "set_remote_key": {
+      const key = (a.key as string).trim();
+      if (!key) throw "the API key is empty";
+      if (key.includes("fail")) throw "the system keychain is not available (mock error); on Linux Compressor keeps secrets in the Secret Service (GNOME Keyring or KWallet), which must be running and unlocked";
+      remoteKeys.add((a.url as string).replace(/\/+$/, ""));
+      return null;
+    }
+    case "has_remote_key":
+      await new Promise((r) => setTimeout(r, 150));
+      return remoteKeys.has((a.url as string).replace(/\/+$/, ""));
     case "pick_output_folder":
       return "/home/alex/Pictures/Compressed";
     case "watch_overview":

@@ -1,14 +1,21 @@
 // The settings dialog: output policy (beside, in a folder, in place, or uploaded through a
-// storage connector), metadata to keep, parallel jobs, engine, and the user's
-// presets. "Save" calls save_settings; its error (if any) is shown in the dialog, which stays
-// open. Creating or deleting a preset saves at once (the last saved settings with the new list).
+// storage connector), metadata to keep, parallel jobs, where compression runs (this computer or a
+// Compressor API server), and the user's presets. "Save" calls save_settings; its error (if any)
+// is shown in the dialog, which stays open. A server's API key typed here goes to the system
+// keychain (set_remote_key) before the settings are saved, and never into them; the key input is
+// emptied when the dialog closes. Creating or deleting a preset saves at once (the last saved
+// settings with the new list).
 
-import { commands, type Connector_Serialize as Connector, type OutputMode, type PresetInfo_Serialize, type ProviderInfo_Serialize as ProviderInfo, type Settings_Serialize, type UserPreset_Serialize } from "./bindings";
+import { commands, type Connector_Serialize as Connector, type EngineMode, type OutputMode, type PresetInfo_Serialize, type ProviderInfo_Serialize as ProviderInfo, type Settings_Serialize, type UserPreset_Serialize } from "./bindings";
 import { h } from "./dom";
+import { type EngineProblems, engineFields, engineProblems, type EngineValues, isServerUrl, noProblems, serverUrl } from "./engine-model";
 import { Modal } from "./modal";
 import { errorText } from "./notice";
 import { buildOutput, connectorChoices, defaultConnector, outputProblem, storeFields } from "./output-model";
 import { PresetsSection } from "./user-presets";
+
+/** How long the server's URL must stay unchanged before the keychain is asked about it. */
+export const KEY_CHECK_DELAY_MS = 400;
 
 export interface SettingsDialogHandlers {
   /** Called with the settings that were saved. */
@@ -36,12 +43,24 @@ export class SettingsDialog {
   private readonly keepExif: HTMLInputElement;
   private readonly keepIcc: HTMLInputElement;
   private readonly jobs: HTMLInputElement;
+  private readonly engines: Record<EngineMode, HTMLInputElement>;
+  private readonly remoteDetail: HTMLElement;
+  private readonly remoteUrl: HTMLInputElement;
+  private readonly remoteKey: HTMLInputElement;
+  private readonly remoteKeySaved: HTMLElement;
+  private readonly remoteUrlError: HTMLElement;
+  private readonly remoteKeyError: HTMLElement;
   private readonly error: HTMLElement;
   private readonly saveButton: HTMLButtonElement;
   private readonly presets: PresetsSection;
   private base: Settings_Serialize | null = null;
   private connectors: readonly Connector[] = [];
   private providers: readonly ProviderInfo[] = [];
+  /** Whether the keychain holds a key for the URL in the field (as last checked). */
+  private keySaved = false;
+  /** Bumped by each keychain check (and on close): an answer to an older one is dropped. */
+  private keyCheck = 0;
+  private keyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly handlers: SettingsDialogHandlers) {
     const radio = (name: string, value: string) => h("input", { type: "radio", name, value, id: `set-${name}-${value}-${++uid}` });
@@ -62,8 +81,15 @@ export class SettingsDialog {
     this.keepExif = check("set-keep-exif");
     this.keepIcc = check("set-keep-icc");
     this.jobs = h("input", { type: "number", id: "set-jobs", min: 0, max: 256, step: 1, inputmode: "numeric", "data-testid": "jobs", "aria-describedby": "set-jobs-hint" });
-    const local = h("input", { type: "radio", name: "engine", value: "local", id: "set-engine-local", checked: true });
-    const remote = h("input", { type: "radio", name: "engine", value: "remote", id: "set-engine-remote", disabled: true });
+    this.engines = {
+      local: h("input", { type: "radio", name: "engine", value: "local", id: "engine-local", "data-testid": "engine-local", checked: true }),
+      remote: h("input", { type: "radio", name: "engine", value: "remote", id: "engine-remote", "data-testid": "engine-remote" }),
+    };
+    this.remoteUrl = h("input", { type: "url", id: "remote-url", "data-testid": "remote-url", spellcheck: "false", autocomplete: "off", inputmode: "url", placeholder: "http://127.0.0.1:8080", "aria-describedby": "remote-url-error" });
+    this.remoteKey = h("input", { type: "password", id: "remote-key", "data-testid": "remote-key", spellcheck: "false", autocomplete: "off", "aria-describedby": "remote-key-hint remote-key-saved remote-key-error" });
+    this.remoteKeySaved = h("span", { class: "hint key-saved", id: "remote-key-saved", "data-testid": "remote-key-saved", hidden: true }, "A key is saved for this server");
+    this.remoteUrlError = h("p", { class: "field-error", id: "remote-url-error", "data-testid": "remote-url-error", hidden: true });
+    this.remoteKeyError = h("p", { class: "field-error", id: "remote-key-error", "data-testid": "remote-key-error", hidden: true });
     this.error = h("p", { class: "form-error", role: "alert", "data-testid": "settings-error", hidden: true });
     this.saveButton = h("button", { type: "submit", class: "primary", "data-testid": "save-settings" }, "Save");
     const cancel = h("button", { type: "button", "data-testid": "cancel-settings" }, "Cancel");
@@ -104,11 +130,20 @@ export class SettingsDialog {
           h("div", { class: "field-row" },
             h("label", { for: this.jobs.id }, "Parallel jobs"), this.jobs,
             h("span", { class: "hint", id: "set-jobs-hint" }, "0 = one per CPU core ", h("span", { class: "restart-hint", "data-testid": "jobs-restart-hint" }, "(applies after restart)"))),
-          h("div", { class: "field-row engine", role: "radiogroup", "aria-label": "Engine" },
-            h("span", { class: "field-label", "aria-hidden": "true" }, "Engine"),
-            option(local, "Local only"),
-            option(remote, "Remote (coming)"),
-          ),
+        ),
+        h("fieldset", { class: "engine-choice", "data-testid": "engine-choice" },
+          h("legend", {}, "Compress on"),
+          option(this.engines.local, "This computer"),
+          option(this.engines.remote, "A Compressor API server",
+            this.remoteDetail = h("div", { class: "option-detail remote-detail", "data-testid": "remote-detail" },
+              h("label", { for: this.remoteUrl.id }, "URL"),
+              this.remoteUrl,
+              this.remoteUrlError,
+              h("label", { for: this.remoteKey.id }, "API key"),
+              this.remoteKey,
+              this.remoteKeySaved,
+              h("span", { class: "hint", id: "remote-key-hint" }, "Kept in the system keychain, never in the settings file."),
+              this.remoteKeyError)),
         ),
         this.presets.el,
       ),
@@ -116,13 +151,19 @@ export class SettingsDialog {
     );
 
     this.el = h("dialog", { class: "dialog settings", "data-testid": "settings-dialog", "aria-labelledby": "settings-title" }, form);
-    this.modal = new Modal(this.el, { restoreFocus: () => this.handlers.restoreFocus() });
+    this.modal = new Modal(this.el, { restoreFocus: () => this.handlers.restoreFocus(), onClose: () => this.forgetKey() });
 
     for (const input of Object.values(this.modes)) input.addEventListener("change", () => this.syncEnabled());
     this.suffix.addEventListener("focus", () => this.pick("suffix"));
     this.storePath.addEventListener("focus", () => !this.modes.store.disabled && this.pick("store"));
     this.connector.addEventListener("change", () => this.pick("store"));
     this.choose.addEventListener("click", () => void this.chooseFolder());
+    for (const input of Object.values(this.engines)) input.addEventListener("change", () => this.syncEngine());
+    this.remoteUrl.addEventListener("input", () => {
+      showFieldError(this.remoteUrl, this.remoteUrlError, undefined);
+      this.scheduleKeyCheck();
+    });
+    this.remoteKey.addEventListener("input", () => showFieldError(this.remoteKey, this.remoteKeyError, undefined));
     cancel.addEventListener("click", () => this.modal.close());
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -155,7 +196,13 @@ export class SettingsDialog {
     this.keepExif.checked = settings.keep_exif;
     this.keepIcc.checked = settings.keep_icc;
     this.jobs.value = String(settings.jobs);
+    this.remoteUrl.value = settings.remote_url ?? "";
+    this.remoteKey.value = "";
+    this.pickEngine(settings.engine);
     this.showError(null);
+    this.showFieldErrors({});
+    this.setKeySaved(false);
+    void this.checkKey();
     this.modal.show(this.modes[settings.output.mode]);
   }
 
@@ -176,8 +223,111 @@ export class SettingsDialog {
       keep_exif: this.keepExif.checked,
       keep_icc: this.keepIcc.checked,
       jobs,
-      engine: "local",
+      ...engineFields(this.engineValues(), base),
     };
+  }
+
+  /** What the "Compress on" fields hold. */
+  private engineValues(): EngineValues {
+    return {
+      engine: this.engines.remote.checked ? "remote" : "local",
+      url: this.remoteUrl.value,
+      key: this.remoteKey.value,
+      keySaved: this.keySaved,
+    };
+  }
+
+  private pickEngine(engine: EngineMode): void {
+    this.engines[engine].checked = true;
+    this.syncEngine();
+  }
+
+  private syncEngine(): void {
+    const remote = this.engines.remote.checked;
+    this.remoteDetail.hidden = !remote;
+    if (!remote) this.showFieldErrors({});
+  }
+
+  private setKeySaved(saved: boolean): void {
+    this.keySaved = saved;
+    this.remoteKeySaved.hidden = !saved;
+    this.remoteKey.placeholder = saved ? "Optional: a new key replaces the saved one" : "";
+  }
+
+  /** Asks the keychain about the URL once it has stopped changing for a moment. */
+  private scheduleKeyCheck(): void {
+    clearTimeout(this.keyTimer);
+    this.keyCheck++;
+    this.setKeySaved(false);
+    this.keyTimer = setTimeout(() => void this.checkKey(), KEY_CHECK_DELAY_MS);
+  }
+
+  /** Whether the keychain holds a key for the URL in the field; shows the answer if still current. */
+  private async checkKey(): Promise<boolean> {
+    clearTimeout(this.keyTimer);
+    const check = ++this.keyCheck;
+    const url = serverUrl(this.remoteUrl.value);
+    let saved = false;
+    if (isServerUrl(url)) {
+      try {
+        saved = await commands.hasRemoteKey(url);
+      } catch {
+        saved = false;
+      }
+    }
+    if (check === this.keyCheck) this.setKeySaved(saved);
+    return saved;
+  }
+
+  /** On close: the typed key is dropped, and an answer still on its way is ignored. */
+  private forgetKey(): void {
+    this.remoteKey.value = "";
+    clearTimeout(this.keyTimer);
+    this.keyCheck++;
+  }
+
+  private showFieldErrors(problems: EngineProblems): void {
+    showFieldError(this.remoteUrl, this.remoteUrlError, problems.url);
+    showFieldError(this.remoteKey, this.remoteKeyError, problems.key);
+  }
+
+  /**
+   * Checks the "Compress on" fields and stores a typed key in the keychain; false (with the
+   * reason shown by the field) when the settings must not be saved.
+   */
+  private async prepareEngine(): Promise<boolean> {
+    const values = this.engineValues();
+    if (values.engine !== "remote") return true;
+    let problems = engineProblems(values);
+    // The last check may be out of date (the URL was just typed): ask the keychain again.
+    if (problems.url === undefined && problems.key !== undefined) {
+      problems = engineProblems({ ...values, keySaved: await this.checkKey() });
+    }
+    if (!noProblems(problems)) {
+      this.showFieldErrors(problems);
+      (problems.url !== undefined ? this.remoteUrl : this.remoteKey).focus();
+      return false;
+    }
+    const key = values.key.trim();
+    if (key === "") return true;
+    const url = serverUrl(values.url);
+    let failure: string | null = null;
+    try {
+      const result = await commands.setRemoteKey(url, key);
+      if (result.status === "error") failure = result.error;
+    } catch (err) {
+      failure = errorText(err);
+    }
+    if (failure !== null) {
+      this.showFieldErrors({ key: failure });
+      this.remoteKey.focus();
+      return false;
+    }
+    // Kept: if saving the settings fails now, the key need not be typed again.
+    this.remoteKey.value = "";
+    this.keyCheck++;
+    this.setKeySaved(true);
+    return true;
   }
 
   private pick(mode: OutputMode): void {
@@ -219,6 +369,7 @@ export class SettingsDialog {
   private async save(): Promise<void> {
     const settings = this.value();
     this.showError(null);
+    this.showFieldErrors({});
     // The backend would only find out when files are added: say it now.
     const problem = settings.output.mode === "store" ? outputProblem(settings.output, this.connectors) : null;
     if (problem) {
@@ -228,6 +379,7 @@ export class SettingsDialog {
     }
     this.saveButton.disabled = true;
     try {
+      if (!(await this.prepareEngine())) return;
       const result = await commands.saveSettings(settings);
       if (result.status === "error") {
         this.showError(result.error);
@@ -261,4 +413,12 @@ export class SettingsDialog {
     this.error.hidden = text === null;
     this.error.textContent = text ?? "";
   }
+}
+
+/** Shows `text` under `input` (and marks it invalid), or hides the line when undefined. */
+function showFieldError(input: HTMLInputElement, line: HTMLElement, text: string | undefined): void {
+  line.hidden = text === undefined;
+  line.textContent = text ?? "";
+  if (text === undefined) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
 }

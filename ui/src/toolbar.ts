@@ -1,6 +1,9 @@
-// The bar above the table: totals, and the "Retry failed" / "Cancel all" buttons.
+// The bar above the table: totals, a badge naming the server when files added are compressed on
+// a Compressor API server, and the "Retry failed" / "Cancel all" buttons.
 
-import { h } from "./dom";
+import type { Settings_Serialize } from "./bindings";
+import { h, setAttr, setText } from "./dom";
+import { engineBadge } from "./engine-model";
 import { formatBytes, formatCount, formatExactBytes, formatPercent, savedRatio } from "./format";
 import type { Totals } from "./store";
 
@@ -12,6 +15,8 @@ export interface ToolbarHandlers {
 export class Toolbar {
   readonly el: HTMLElement;
   private readonly totals: HTMLElement;
+  /** "Remote: <host>" when compressing on a server; hidden otherwise. */
+  readonly engineBadge: HTMLElement;
   private readonly cancelAll: HTMLButtonElement;
   private readonly retryFailed: HTMLButtonElement;
 
@@ -19,12 +24,21 @@ export class Toolbar {
     this.totals = h("div", { class: "totals", "data-testid": "totals", "aria-live": "off" });
     this.retryFailed = h("button", { type: "button", "data-testid": "retry-failed" }, "Retry failed");
     this.cancelAll = h("button", { type: "button", "data-testid": "cancel-all" }, "Cancel all");
+    this.engineBadge = h("span", { class: "badge engine-badge", "data-testid": "engine-badge", hidden: true });
     this.retryFailed.addEventListener("click", () => handlers.onRetryFailed());
     this.cancelAll.addEventListener("click", () => handlers.onCancelAll());
     this.el = h("div", { class: "toolbar", role: "toolbar", "aria-label": "Queue" },
       this.totals,
-      h("div", { class: "toolbar-actions" }, this.retryFailed, this.cancelAll),
+      h("div", { class: "toolbar-actions" }, this.engineBadge, this.retryFailed, this.cancelAll),
     );
+  }
+
+  /** Shows where files added from now on are compressed: a badge when on a server. */
+  setEngine(settings: Pick<Settings_Serialize, "engine" | "remote_url">): void {
+    const badge = engineBadge(settings);
+    this.engineBadge.hidden = badge === null;
+    setText(this.engineBadge, badge ?? "");
+    setAttr(this.engineBadge, "title", badge === null ? null : `Files added from now on are compressed on ${settings.remote_url ?? "an API server"}`);
   }
 
   update(t: Totals): void {
