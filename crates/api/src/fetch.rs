@@ -45,7 +45,7 @@ fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Refuses a URL that is not http(s) or whose host resolves to a non-public address.
-async fn check(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> {
+pub(crate) async fn check(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FetchError::Invalid(format!("only http and https URLs are fetched, not {}", url.scheme())));
     }

@@ -6,6 +6,7 @@ pub mod client;
 pub mod fetch;
 pub mod rate;
 pub mod server;
+pub mod webhook;
 pub mod wire;
 
 pub use server::{router, serve, ServerConfig};

@@ -315,7 +315,7 @@ async fn finish_or_queue(
     name: String,
     parts: RequestParts,
 ) -> Response {
-    if !parts.asynchronous && input.len() <= ASYNC_THRESHOLD {
+    if !parts.asynchronous && parts.webhook.is_none() && input.len() <= ASYNC_THRESHOLD {
         return finish(state, id, input, name, parts).await;
     }
     let (sender, receiver) = tokio::sync::watch::channel(None);
@@ -327,11 +327,16 @@ async fn finish_or_queue(
     }
     let worker = state.clone();
     let job_id = id.to_string();
+    let signing_key = key.to_string();
     tokio::spawn(async move {
+        let webhook = parts.webhook.clone();
         let response = finish(&worker, &job_id, input, name, parts).await;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
-        let _ = sender.send(Some((status, body)));
+        let _ = sender.send(Some((status, body.clone())));
+        if let Some(url) = webhook {
+            crate::webhook::deliver(&url, &job_id, &body, &signing_key, worker.config.allow_private_fetch).await;
+        }
     });
     (StatusCode::ACCEPTED, Json(running(state, id))).into_response()
 }

@@ -66,6 +66,8 @@ pub struct RequestParts {
     pub store: Option<StoreOptions>,
     /// Answer at once with a job to follow (`GET /1.0/jobs/<id>`), whatever the size.
     pub asynchronous: bool,
+    /// Where the final answer is POSTed, signed (implies `asynchronous`).
+    pub webhook: Option<String>,
     pub options: Options,
 }
 
@@ -102,12 +104,14 @@ pub fn parse_request(json: &str) -> Result<RequestParts, Vec<FieldError>> {
             None => errors.push(FieldError { field: "async".into(), message: "must be true or false".into() }),
         }
     }
-    if control.contains_key("webhook") {
-        errors.push(FieldError {
-            field: "webhook".into(),
-            message: "webhooks are not supported by this server yet; leave it out to get the result in the response"
-                .into(),
-        });
+    if let Some(webhook) = control.get("webhook") {
+        match webhook.as_str() {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                parts.webhook = Some(url.to_string())
+            }
+            _ => errors
+                .push(FieldError { field: "webhook".into(), message: "must be an http:// or https:// URL".into() }),
+        }
     }
     if let Some(store) = control.get("store") {
         match StoreOptions::from_json(&store.to_string()) {

@@ -384,3 +384,74 @@ fn long_jobs_are_followed_by_long_polling() {
 fn uuid_like() -> &'static str {
     "00000000-0000-4000-8000-000000000000"
 }
+
+const RECEIVER: &str = r#"
+import hashlib, hmac, json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+port, log, key = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode()
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        attempt = self.headers["X-Compressor-Attempt"]
+        with open(log, "a") as f:
+            f.write(json.dumps({"attempt": attempt, "valid": hmac.compare_digest(expected, self.headers["X-Compressor-Signature"]),
+                                "job": self.headers["X-Compressor-Job"], "body": json.loads(body)}) + "\n")
+        # The first delivery fails: the server must try again.
+        self.send_response(503 if attempt == "1" else 200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", port), Hook).serve_forever()
+"#;
+
+/// A webhook gets the job's final answer, signed with the caller's key, and is retried
+/// when the receiver fails.
+#[test]
+fn webhooks_are_signed_and_retried() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    let server = Server::start(&cli, &["--allow-private-fetch"]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("hooks.jsonl");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut receiver = std::process::Command::new("python3")
+        .args(["-c", RECEIVER, &port.to_string()])
+        .arg(&log)
+        .arg(&server.key)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let user = format!("{}:", server.key);
+    let (status, _, body) = curl(&[
+        &format!("{}/1.0/upload", server.base),
+        "-X",
+        "POST",
+        "-u",
+        &user,
+        "-F",
+        &format!("file=@{}", fixture("photo.jpg").display()),
+        "-F",
+        &format!(r#"options={{"webhook": "http://127.0.0.1:{port}/hook"}}"#),
+    ]);
+    assert_eq!(status, 202, "a webhook makes the request asynchronous: {body}");
+    let job = json(&body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deliveries = loop {
+        let lines: Vec<Value> = fs::read_to_string(&log).unwrap_or_default().lines().map(json).collect();
+        if lines.len() >= 2 || std::time::Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert_eq!(deliveries.len(), 2, "one failed delivery, then one that worked: {deliveries:?}");
+    for (delivery, attempt) in deliveries.iter().zip(["1", "2"]) {
+        assert_eq!(delivery["attempt"], attempt);
+        assert_eq!(delivery["valid"], true, "signed with the caller's key");
+        assert_eq!(delivery["job"], job["id"]);
+        assert_eq!(delivery["body"]["id"], job["id"]);
+        assert_result_shape(&delivery["body"]);
+    }
+}
