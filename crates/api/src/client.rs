@@ -84,9 +84,11 @@ impl Client {
         }
         Err(unavailable(format!("{} did not answer", self.base)))
     }
+}
 
+impl compressor_pipeline::RemoteCompressor for Client {
     /// Compresses on the server; the same answer the local engine would give.
-    pub fn compress(
+    fn compress(
         &self,
         input: &[u8],
         name: &str,
@@ -144,17 +146,5 @@ impl Client {
         };
         let output = (report.status == Status::Compressed).then_some(bytes);
         Ok(Compressed { report, output })
-    }
-}
-
-impl compressor_pipeline::RemoteCompressor for Client {
-    fn compress(
-        &self,
-        input: &[u8],
-        name: &str,
-        options: &Options,
-        cancel: &AtomicBool,
-    ) -> Result<Compressed, EngineError> {
-        Client::compress(self, input, name, options, cancel)
     }
 }

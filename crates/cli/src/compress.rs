@@ -98,19 +98,23 @@ pub struct CompressArgs {
 }
 
 fn options_from(args: &JobArgs) -> anyhow::Result<Options> {
-    if let Some(name) = &args.preset {
+    options_of(args.preset.as_deref(), args.options.as_deref())
+}
+
+/// The options `--preset NAME` or `--options JSON|@FILE` give (`compress`, `watch`, `sync`).
+pub fn options_of(preset: Option<&str>, options: Option<&str>) -> anyhow::Result<Options> {
+    if let Some(name) = preset {
         return crate::presets::options_of(name);
     }
-    let Some(text) = &args.options else {
+    let Some(text) = options else {
         return Ok(Options::default());
     };
     let json = match text.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read options file {path}"))?,
-        None => text.clone(),
+        None => text.to_string(),
     };
     Options::from_json(&json).map_err(|invalid| {
-        let lines: Vec<String> = invalid.errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
-        anyhow::anyhow!("invalid options:\n{}", lines.join("\n"))
+        anyhow::anyhow!("invalid options:\n{}", compressor_pipeline::store::describe_fields(&invalid.errors))
     })
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
-use compressor_pipeline::settings::{default_path, Settings};
+use compressor_pipeline::settings::default_path;
 use compressor_pipeline::store::{add_connector, describe_fields, remove_connector, StoreSink};
 use compressor_storage::{ConnectorSpec, Keychain, Provider, Storage, StoreOptions};
 
@@ -87,12 +87,6 @@ fn parse_provider(text: &str) -> Result<Provider, String> {
     Provider::parse(text).ok_or_else(|| "one of: s3, r2, spaces, b2, gcs, azure, local".into())
 }
 
-fn settings() -> anyhow::Result<(std::path::PathBuf, Settings)> {
-    let path = default_path().map_err(|e| anyhow!(e))?;
-    let settings = Settings::load(&path)?;
-    Ok((path, settings))
-}
-
 /// Reads `--store-options` JSON (or @FILE).
 pub fn store_options(text: Option<&str>) -> anyhow::Result<StoreOptions> {
     let Some(text) = text else { return Ok(StoreOptions::default()) };
@@ -112,7 +106,7 @@ pub fn store_options(text: Option<&str>) -> anyhow::Result<StoreOptions> {
 
 /// Opens `connector` as the sink of a batch (`compress --store`, `watch --store`).
 pub fn open_sink(connector: &str, options: Option<&str>, single_file: bool) -> anyhow::Result<StoreSink> {
-    let (_, settings) = settings()?;
+    let (_, settings) = crate::presets::load()?;
     let options = store_options(options)?;
     Ok(StoreSink::open(&settings, Some(connector), &options, &Keychain, single_file)?)
 }
@@ -154,7 +148,7 @@ fn execute(command: ConnectorsCommand) -> anyhow::Result<()> {
             println!("{}", connector.id);
         }
         ConnectorsCommand::List { json } => {
-            let (_, settings) = settings()?;
+            let (_, settings) = crate::presets::load()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&settings.connectors)?);
             }
@@ -169,7 +163,7 @@ fn execute(command: ConnectorsCommand) -> anyhow::Result<()> {
             }
         }
         ConnectorsCommand::Test { connector, target } => {
-            let (_, settings) = settings()?;
+            let (_, settings) = crate::presets::load()?;
             let sink = StoreSink::open(&settings, Some(&connector), &target.options(), &Keychain, true)?;
             let test = sink.test()?;
             println!("ok: wrote and deleted {}", test.probe_url);
@@ -183,7 +177,7 @@ fn execute(command: ConnectorsCommand) -> anyhow::Result<()> {
             println!("removed {} ({})", removed.name, removed.id);
         }
         ConnectorsCommand::Buckets { connector } => {
-            let (_, settings) = settings()?;
+            let (_, settings) = crate::presets::load()?;
             let connector = settings.connector(&connector).ok_or_else(|| anyhow!("no connector {connector:?}"))?;
             let storage = Storage::open(connector, &Keychain)?;
             for bucket in runtime()?.block_on(storage.list_buckets())? {
@@ -191,7 +185,7 @@ fn execute(command: ConnectorsCommand) -> anyhow::Result<()> {
             }
         }
         ConnectorsCommand::Objects { connector, target, prefix, json } => {
-            let (_, settings) = settings()?;
+            let (_, settings) = crate::presets::load()?;
             let connector = settings.connector(&connector).ok_or_else(|| anyhow!("no connector {connector:?}"))?;
             let target = target.options().resolve(connector).map_err(|e| anyhow!(describe_fields(&e)))?;
             let storage = Storage::open(connector, &Keychain)?;

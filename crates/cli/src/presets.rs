@@ -25,7 +25,8 @@ pub enum PresetsCommand {
     },
 }
 
-fn load() -> anyhow::Result<(PathBuf, Settings)> {
+/// The shared settings file's path and contents.
+pub fn load() -> anyhow::Result<(PathBuf, Settings)> {
     let path = default_path().map_err(|e| anyhow!(e))?;
     let settings = Settings::load(&path)?;
     Ok((path, settings))

@@ -49,7 +49,7 @@ pub struct SyncArgs {
     /// A preset (see `compressor presets`).
     #[arg(long)]
     preset: Option<String>,
-    /// Options as API-shaped JSON.
+    /// Options as API-shaped JSON, or @FILE to read them from a file.
     #[arg(long)]
     options: Option<String>,
     /// Compress objects again even when they have not changed.
@@ -84,12 +84,7 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 }
 
 fn spec(args: &SyncArgs) -> anyhow::Result<SyncSpec> {
-    let options = match (&args.preset, &args.options) {
-        (Some(name), _) => crate::presets::options_of(name)?,
-        (None, Some(json)) => compressor_engine::Options::from_json(json)
-            .map_err(|e| anyhow!("invalid options:\n{}", compressor_pipeline::store::describe_fields(&e.errors)))?,
-        (None, None) => compressor_engine::Options::default(),
-    };
+    let options = crate::compress::options_of(args.preset.as_deref(), args.options.as_deref())?;
     let destination = match (&args.suffix, &args.to_prefix, &args.to) {
         (_, Some(prefix), _) => {
             SyncDestination::Store(StoreOptions { path: Some(prefix.clone()), ..Default::default() })

@@ -354,18 +354,7 @@ fn long_jobs_are_followed_by_long_polling() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("in").join("big.gz");
     fs::create_dir_all(big.parent().unwrap()).unwrap();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let noise: Vec<u8> = (0..33 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
-    std::io::Write::write_all(&mut gz, &noise).unwrap();
-    fs::write(&big, gz.finish().unwrap()).unwrap();
+    incompressible_gz(&big, 33, 0x9E37_79B9_7F4A_7C15u64);
     let out = dir.path().join("out");
     let output = cli.run(&[
         "compress",

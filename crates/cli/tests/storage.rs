@@ -352,18 +352,7 @@ fn large_files_are_uploaded_in_parts() {
     // original goes up as is (a bucket, like an output folder, gets every file).
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("noise.gz");
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let noise: Vec<u8> = (0..50 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
-    std::io::Write::write_all(&mut gz, &noise).unwrap();
-    fs::write(&big, gz.finish().unwrap()).unwrap();
+    incompressible_gz(&big, 50, 0x9E37_79B9_7F4A_7C15u64);
     let digest = sha256_file(&big);
 
     let big_arg = big.to_string_lossy().into_owned();
@@ -629,18 +618,7 @@ fn killed_while_uploading_into_a_bucket() {
     }
     fs::copy(fixture("photo.png"), input.join("photo.png")).unwrap();
     // 40 MB that cannot be made smaller: uploaded as is, in five parts.
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let noise: Vec<u8> = (0..40 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
-    std::io::Write::write_all(&mut gz, &noise).unwrap();
-    fs::write(input.join("noise.gz"), gz.finish().unwrap()).unwrap();
+    incompressible_gz(&input.join("noise.gz"), 40, 0x2545_F491_4F6C_DD1Du64);
     let originals: Vec<(PathBuf, String)> = walkdir(&input)
         .into_iter()
         .map(|p| {

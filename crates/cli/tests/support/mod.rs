@@ -321,3 +321,20 @@ pub fn curl(args: &[&str]) -> (u16, String, String) {
     let (headers, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
     (code.trim().parse().unwrap_or(0), headers.to_ascii_lowercase(), body.to_string())
 }
+
+/// Writes a gzip file (stored, not deflated) of `mib` MiB of pseudo-random bytes from
+/// `seed`: a big file the engine cannot make smaller, so it travels as is.
+pub fn incompressible_gz(path: &Path, mib: usize, seed: u64) {
+    let mut state = seed;
+    let noise: Vec<u8> = (0..mib * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    std::io::Write::write_all(&mut gz, &noise).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
