@@ -59,12 +59,13 @@ fi
 # Python tools the tests use, into a folder of ours rather than the system Python, which
 # Debian manages: the formats' own readers (python-docx, openpyxl, python-pptx) open our
 # documents; moto_server is the S3 server the storage tests upload to, and boto3 and
-# azure-storage-blob check what landed there independently of our code.
+# azure-storage-blob check what landed there independently of our code; schemathesis
+# tests `compressor serve` against its own OpenAPI document.
 python_deps="$HOME/.cache/compressor/python"
-if [ ! -f "$python_deps/.complete-2" ]; then
+if [ ! -f "$python_deps/.complete-3" ]; then
   python3 -m pip install --quiet --target "$python_deps" python-docx==1.2.0 openpyxl==3.1.5 python-pptx==1.0.2 \
-    'moto[server]==5.2.5' boto3 azure-storage-blob==12.27.1
-  touch "$python_deps/.complete-2"
+    'moto[server]==5.2.5' boto3 azure-storage-blob==12.27.1 schemathesis==4.32.5
+  touch "$python_deps/.complete-3"
 fi
 export PATH="$python_deps/bin:$PATH"
 export PYTHONPATH="$python_deps${PYTHONPATH:+:$PYTHONPATH}"

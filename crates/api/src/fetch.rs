@@ -81,7 +81,10 @@ pub async fn fetch(
         .map_err(|e| FetchError::Failed(e.to_string()))?;
     let mut url = reqwest::Url::parse(url).map_err(|e| FetchError::Invalid(format!("{e}")))?;
     for _ in 0..=5 {
-        check(&url, allow_private).await?;
+        // Name resolution has no timeout of its own.
+        tokio::time::timeout(timeout, check(&url, allow_private)).await.map_err(|_| {
+            FetchError::Failed(format!("resolving {} took over {} s", url.host_str().unwrap_or(""), timeout.as_secs()))
+        })??;
         let mut request = client.get(url.clone());
         for (name, value) in headers {
             request = request.header(name, value);

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod fetch;
+pub mod openapi;
 pub mod rate;
 pub mod server;
 pub mod webhook;

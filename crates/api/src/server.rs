@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Request, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +21,7 @@ use compressor_engine::{Compressed, Engine, EngineError, FieldError, Options};
 use compressor_storage::{Keychain, Storage, StoreOptions, Transfer};
 
 use crate::rate::{RateLimiter, RateState};
-use crate::wire::{parse_request, ApiError, ApiResult, RequestParts};
+use crate::wire::{parse_request, ApiError, ApiResult, JobRunning, JobState, RequestParts};
 
 /// How the server runs. `Default` is usable as is, apart from the API keys.
 #[derive(Debug, Clone)]
@@ -61,7 +63,7 @@ impl Default for ServerConfig {
     }
 }
 
-struct AppState {
+pub(crate) struct AppState {
     config: ServerConfig,
     public_url: String,
     engine: Engine,
@@ -72,20 +74,28 @@ struct AppState {
 /// Inputs over this size are answered at once with a job, as the hosted API does.
 pub const ASYNC_THRESHOLD: usize = 32 * 1024 * 1024;
 
-/// A long job: who may read it, and its answer once there.
-struct Job {
+/// A long job's state: how far it is, and its answer once there.
+#[derive(Clone, Default)]
+pub(crate) struct JobProgress {
+    /// Fraction done, 0.0 to 1.0, as the engine reports it (video: frames; others: 0 then 1).
+    done: f32,
+    finished: Option<(StatusCode, bytes::Bytes)>,
+}
+
+/// A long job: who may read it, and its state.
+pub(crate) struct Job {
     key: String,
-    finished: tokio::sync::watch::Receiver<Option<(StatusCode, bytes::Bytes)>>,
+    state: tokio::sync::watch::Receiver<JobProgress>,
     started: Instant,
 }
 
 /// The key that made the request, for the handlers.
 #[derive(Clone)]
-struct ApiKey(String);
+pub(crate) struct ApiKey(String);
 
 /// The request's id, set by the middleware for handlers and error bodies.
 #[derive(Clone)]
-struct RequestId(String);
+pub(crate) struct RequestId(String);
 
 fn error_response(status: StatusCode, id: &str, message: impl Into<String>, errors: Vec<FieldError>) -> Response {
     let body =
@@ -174,6 +184,7 @@ pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
         .merge(api)
         // Download URLs are capabilities, as the hosted API's are: no key needed.
         .route("/{expiry}/{id}/{name}", get(download))
+        .route("/openapi.json", get(openapi_document))
         .with_state(state)
 }
 
@@ -208,13 +219,41 @@ pub fn remove_expired(data_dir: &Path, now: u64) -> usize {
     removed
 }
 
-async fn upload(
+/// Compresses an uploaded file.
+#[utoipa::path(
+    post,
+    path = "/1.0/upload",
+    tag = "compress",
+    request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Compressed; or `skipped` when the input was already as small as it gets", body = ApiResult),
+        (status = 202, description = "A long job (over 32 MB, `async`, or a `webhook`): follow its `url`", body = JobRunning),
+        (status = 400, description = "The multipart body is malformed", body = ApiError),
+        (status = 413, description = "The upload is over the server's size limit", body = ApiError),
+        (status = 422, description = "Invalid options, a missing file, or a file that cannot be compressed", body = ApiError),
+        (status = 500, description = "The compression failed on the server", body = ApiError),
+        (status = 502, description = "Storing the result through the connector failed", body = ApiError),
+    )
+)]
+pub(crate) async fn upload(
     State(state): State<Arc<AppState>>,
     Extension(RequestId(id)): Extension<RequestId>,
     Extension(ApiKey(key)): Extension<ApiKey>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    let mut multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(rejection) => {
+            return error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &id,
+                format!("the body must be multipart/form-data with a \"file\" field: {}", rejection.body_text()),
+                Vec::new(),
+            )
+        }
+    };
     let mut file: Option<(Vec<u8>, String)> = None;
+    let mut seen = std::collections::HashSet::new();
     let mut parts = RequestParts::default();
     loop {
         let field = match multipart.next_field().await {
@@ -230,6 +269,14 @@ async fn upload(
                 );
             }
         };
+        if let Some(name @ ("file" | "options")) = field.name() {
+            if !seen.insert(name.to_string()) {
+                return invalid(
+                    &id,
+                    vec![FieldError { field: name.into(), message: "is given twice; an upload takes one".into() }],
+                );
+            }
+        }
         match field.name() {
             Some("file") => {
                 let name = field.file_name().map(sanitize_name).unwrap_or_else(|| "file".into());
@@ -245,17 +292,37 @@ async fn upload(
                     }
                 }
             }
-            Some("options" | "data" | "json") => {
+            Some("options") => {
                 let text = match field.text().await {
                     Ok(text) => text,
                     Err(err) => return error_response(err.status(), &id, err.body_text(), Vec::new()),
                 };
                 match parse_request(&text) {
+                    Ok(parsed) if parsed.url.is_some() || !parsed.headers.is_empty() => {
+                        let field = if parsed.url.is_some() { "url" } else { "headers" };
+                        return invalid(
+                            &id,
+                            vec![FieldError {
+                                field: field.into(),
+                                message: "belongs to /1.0/fetch, not to an upload".into(),
+                            }],
+                        );
+                    }
                     Ok(parsed) => parts = parsed,
                     Err(errors) => return invalid(&id, errors),
                 }
             }
-            _ => {}
+            // Unknown fields are errors, as unknown options are: a typo is never ignored.
+            other => {
+                let name = other.unwrap_or("").to_string();
+                return invalid(
+                    &id,
+                    vec![FieldError {
+                        field: name,
+                        message: "is not a field of this form; it takes \"file\" and \"options\"".into(),
+                    }],
+                );
+            }
         }
     }
     let Some((bytes, name)) = file else {
@@ -267,12 +334,33 @@ async fn upload(
     finish_or_queue(&state, &id, &key, bytes, name, parts).await
 }
 
-async fn fetch(
+/// Fetches a file from a URL and compresses it.
+#[utoipa::path(
+    post,
+    path = "/1.0/fetch",
+    tag = "compress",
+    request_body(content = crate::openapi::FetchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Compressed; or `skipped` when the input was already as small as it gets", body = ApiResult),
+        (status = 202, description = "A long job (over 32 MB, `async`, or a `webhook`): follow its `url`", body = JobRunning),
+        (status = 413, description = "The body is over the server's size limit", body = ApiError),
+        (status = 422, description = "Invalid JSON or options, or a URL that cannot be fetched", body = ApiError),
+        (status = 500, description = "The compression failed on the server", body = ApiError),
+        (status = 502, description = "Storing the result through the connector failed", body = ApiError),
+    )
+)]
+pub(crate) async fn fetch(
     State(state): State<Arc<AppState>>,
     Extension(RequestId(id)): Extension<RequestId>,
     Extension(ApiKey(key)): Extension<ApiKey>,
-    body: String,
+    body: Result<bytes::Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return error_response(rejection.status(), &id, rejection.body_text(), Vec::new()),
+    };
+    // Not UTF-8 is not JSON: the seed's message for any body that does not parse.
+    let body = String::from_utf8_lossy(&body);
     let parts = match parse_request(&body) {
         Ok(parts) => parts,
         Err(errors) if errors.len() == 1 && errors[0].field == "body" => {
@@ -315,80 +403,160 @@ async fn finish_or_queue(
     name: String,
     parts: RequestParts,
 ) -> Response {
-    if !parts.asynchronous && parts.webhook.is_none() && input.len() <= ASYNC_THRESHOLD {
-        return finish(state, id, input, name, parts).await;
+    // A job must not be accepted only to fail on options that can be checked now.
+    if let Some(store) = &parts.store {
+        if let Err(response) = resolve_store(state, store) {
+            return response(id);
+        }
     }
-    let (sender, receiver) = tokio::sync::watch::channel(None);
+    if !parts.asynchronous && parts.webhook.is_none() && input.len() <= ASYNC_THRESHOLD {
+        return finish(state, id, input, name, parts, &|_| {}).await;
+    }
+    let (sender, receiver) = tokio::sync::watch::channel(JobProgress::default());
     if let Ok(mut jobs) = state.jobs.lock() {
         // Finished jobs are kept as long as their results.
         let ttl = state.config.result_ttl;
-        jobs.retain(|_, job| job.finished.borrow().is_none() || job.started.elapsed() < ttl);
-        jobs.insert(id.to_string(), Job { key: key.to_string(), finished: receiver, started: Instant::now() });
+        jobs.retain(|_, job| job.state.borrow().finished.is_none() || job.started.elapsed() < ttl);
+        jobs.insert(id.to_string(), Job { key: key.to_string(), state: receiver, started: Instant::now() });
     }
     let worker = state.clone();
     let job_id = id.to_string();
     let signing_key = key.to_string();
+    let sender = Arc::new(sender);
     tokio::spawn(async move {
         let webhook = parts.webhook.clone();
-        let response = finish(&worker, &job_id, input, name, parts).await;
+        let reporter = sender.clone();
+        // Only whole percents wake long polls, so a video's frames do not flood them.
+        let progress = move |done: f64| {
+            reporter.send_if_modified(|job| {
+                let done = (done.clamp(0.0, 1.0) * 100.0).floor() as f32 / 100.0;
+                let changed = done > job.done;
+                job.done = job.done.max(done);
+                changed
+            });
+        };
+        let response = finish(&worker, &job_id, input, name, parts, &progress).await;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
-        let _ = sender.send(Some((status, body.clone())));
+        sender.send_modify(|job| {
+            job.done = 1.0;
+            job.finished = Some((status, body.clone()));
+        });
         if let Some(url) = webhook {
             crate::webhook::deliver(&url, &job_id, &body, &signing_key, worker.config.allow_private_fetch).await;
         }
     });
-    (StatusCode::ACCEPTED, Json(running(state, id))).into_response()
+    (StatusCode::ACCEPTED, Json(running(state, id, 0.0))).into_response()
 }
 
-fn running(state: &AppState, id: &str) -> serde_json::Value {
-    serde_json::json!({
-        "id": id,
-        "status": "running",
-        "url": format!("{}/1.0/jobs/{id}", state.public_url.trim_end_matches('/')),
-    })
+fn running(state: &AppState, id: &str, progress: f32) -> JobRunning {
+    JobRunning {
+        id: id.to_string(),
+        status: JobState::Running,
+        url: format!("{}/1.0/jobs/{id}", state.public_url.trim_end_matches('/')),
+        progress,
+    }
 }
 
-/// `GET /1.0/jobs/<id>[?wait=SECONDS]`: 202 while running; once finished, the answer the
-/// request would have had. With `wait`, the request is held (up to 60 s) until it finishes.
-async fn job_status(
+/// The longest a job request is held (`?wait=`).
+const MAX_WAIT_SECONDS: u64 = 60;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JobQuery {
+    /// Hold the request up to this many seconds (at most 60) until the job progresses or
+    /// finishes.
+    #[param(minimum = 0)]
+    wait: Option<u64>,
+}
+
+/// A long job: 202 with its progress while it runs; once finished, the answer the request
+/// would have had.
+#[utoipa::path(
+    get,
+    path = "/1.0/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id (the request id of the 202)"), JobQuery),
+    responses(
+        (status = 200, description = "Finished: the request's result", body = ApiResult),
+        (status = 202, description = "Still running", body = JobRunning),
+        (status = 404, description = "No such job for this API key", body = ApiError),
+        (status = 422, description = "Invalid `wait`, or the job finished with this error", body = ApiError),
+        (status = 500, description = "The job failed on the server", body = ApiError),
+        (status = 502, description = "Storing the job's result through the connector failed", body = ApiError),
+    )
+)]
+pub(crate) async fn job_status(
     State(state): State<Arc<AppState>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     Extension(ApiKey(key)): Extension<ApiKey>,
     UrlPath(id): UrlPath<String>,
-    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    query: Result<Query<JobQuery>, QueryRejection>,
 ) -> Response {
+    let wait = match query {
+        Ok(Query(query)) => query.wait.unwrap_or(0).min(MAX_WAIT_SECONDS),
+        Err(_) => {
+            return invalid(
+                &request_id,
+                vec![FieldError {
+                    field: "query".into(),
+                    message: "takes only `wait`, a whole number of seconds".into(),
+                }],
+            )
+        }
+    };
     let receiver =
-        state.jobs.lock().ok().and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| j.finished.clone()));
+        state.jobs.lock().ok().and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| j.state.clone()));
     let Some(mut receiver) = receiver else {
         return error_response(StatusCode::NOT_FOUND, &request_id, format!("no job {id}"), Vec::new());
     };
-    let wait = query.get("wait").and_then(|w| w.parse::<u64>().ok()).unwrap_or(0).min(60);
-    if wait > 0 && receiver.borrow().is_none() {
-        let _ = tokio::time::timeout(Duration::from_secs(wait), receiver.wait_for(|done| done.is_some())).await;
+    receiver.mark_unchanged();
+    if wait > 0 && receiver.borrow().finished.is_none() {
+        let _ = tokio::time::timeout(Duration::from_secs(wait), receiver.changed()).await;
     }
-    let finished = receiver.borrow().clone();
-    match finished {
+    let job = receiver.borrow().clone();
+    match job.finished {
         Some((status, body)) => {
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = status;
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
-        None => (StatusCode::ACCEPTED, Json(running(&state, &id))).into_response(),
+        None => (StatusCode::ACCEPTED, Json(running(&state, &id, job.done))).into_response(),
     }
 }
 
 /// Compresses, then stores the result (a connector, or a temporary download URL).
-async fn finish(state: &Arc<AppState>, id: &str, input: Vec<u8>, name: String, parts: RequestParts) -> Response {
+async fn finish(
+    state: &Arc<AppState>,
+    id: &str,
+    input: Vec<u8>,
+    name: String,
+    parts: RequestParts,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Response {
     let engine_state = state.clone();
     let options: Options = parts.options;
     let job_name = name.clone();
+    // The engine runs on a blocking thread; progress crosses back through a channel.
+    let (progress_sender, mut progress_receiver) = tokio::sync::mpsc::unbounded_channel::<f64>();
     let compressed = tokio::task::spawn_blocking(move || {
-        let result = engine_state.engine.compress(&input, &job_name, &options);
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let report = move |done: f64| {
+            let _ = progress_sender.send(done);
+        };
+        let control = compressor_engine::Control { cancel: &cancel, progress: &report };
+        let result = engine_state.engine.compress_with(&input, &job_name, &options, &control);
         (result, input)
-    })
-    .await;
+    });
+    tokio::pin!(compressed);
+    let compressed = loop {
+        tokio::select! {
+            done = &mut compressed => break done,
+            Some(done) = progress_receiver.recv() => progress(done),
+        }
+    };
     let (result, input) = match compressed {
         Ok(done) => done,
         Err(_) => {
@@ -452,14 +620,11 @@ fn url_segment(text: &str) -> String {
 
 type DeferredError = Box<dyn FnOnce(&str) -> Response + Send>;
 
-/// Uploads through the connector `store.id` names; the object's URL.
-async fn store_result(
+/// The connector `store.id` names and the validated target, or the 422 that says why not.
+fn resolve_store(
     state: &AppState,
     store: &StoreOptions,
-    name: &str,
-    bytes: Vec<u8>,
-    mime: &str,
-) -> Result<String, DeferredError> {
+) -> Result<(compressor_storage::Connector, compressor_storage::Target), DeferredError> {
     let fields = |errors: Vec<FieldError>| -> DeferredError { Box::new(move |id: &str| invalid(id, errors)) };
     let Some(connector_id) = store.id.clone() else {
         return Err(fields(vec![FieldError { field: "store.id".into(), message: "is required".into() }]));
@@ -477,6 +642,18 @@ async fn store_result(
         }]));
     };
     let target = store.resolve(&connector).map_err(fields)?;
+    Ok((connector, target))
+}
+
+/// Uploads through the connector `store.id` names; the object's URL.
+async fn store_result(
+    state: &AppState,
+    store: &StoreOptions,
+    name: &str,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> Result<String, DeferredError> {
+    let (connector, target) = resolve_store(state, store)?;
     let storage = Storage::open(&connector, &Keychain).map_err(|e| -> DeferredError {
         let message = e.to_string();
         Box::new(move |id: &str| error_response(StatusCode::INTERNAL_SERVER_ERROR, id, message, Vec::new()))
@@ -489,7 +666,23 @@ async fn store_result(
     })
 }
 
-async fn download(
+/// Downloads a result. The URL is the capability: no API key.
+#[utoipa::path(
+    get,
+    path = "/{expiry}/{id}/{name}",
+    tag = "results",
+    security(()),
+    params(
+        ("expiry" = u64, Path, description = "When the result is deleted (Unix seconds)"),
+        ("id" = String, Path, description = "The request's id"),
+        ("name" = String, Path, description = "The result's file name"),
+    ),
+    responses(
+        (status = 200, description = "The result's bytes, as its own MIME type", content_type = "*/*", body = Vec<u8>),
+        (status = 404, description = "No such result, or it has expired", content_type = "text/plain", body = String),
+    )
+)]
+pub(crate) async fn download(
     State(state): State<Arc<AppState>>,
     UrlPath((expiry, id, name)): UrlPath<(String, String, String)>,
 ) -> Response {
@@ -504,4 +697,9 @@ async fn download(
     let mut response = Response::new(Body::from(bytes));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     response
+}
+
+/// The OpenAPI document of this API, generated from its types.
+async fn openapi_document(State(state): State<Arc<AppState>>) -> Response {
+    Json(crate::openapi::document(&state.public_url)).into_response()
 }

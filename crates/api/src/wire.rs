@@ -9,7 +9,7 @@ use compressor_storage::StoreOptions;
 use serde::{Deserialize, Serialize};
 
 /// A finished compression.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiResult {
     /// The request's id.
     pub id: String,
@@ -44,7 +44,7 @@ impl ApiResult {
 }
 
 /// Every error answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiError {
     pub success: bool,
     pub status: u16,
@@ -54,8 +54,27 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
 }
 
+/// A long job's answer while it runs (202), at once and from `GET /1.0/jobs/<id>`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobRunning {
+    /// The job's id: the id of the request that started it.
+    pub id: String,
+    pub status: JobState,
+    /// Where to follow the job (`GET`, with `?wait=SECONDS` to long-poll).
+    pub url: String,
+    /// Fraction done, 0.0 to 1.0.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub progress: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Running,
+}
+
 /// The fields of a request that are the API's own, not compression options.
-const CONTROL_FIELDS: [&str; 5] = ["url", "headers", "store", "webhook", "async"];
+pub(crate) const CONTROL_FIELDS: [&str; 5] = ["url", "headers", "store", "webhook", "async"];
 
 /// A request's parts: the API's own fields, and the compression options.
 #[derive(Debug, Clone, Default)]
@@ -79,9 +98,14 @@ pub fn parse_request(json: &str) -> Result<RequestParts, Vec<FieldError>> {
             message: "Incoming request body does not contain a valid JSON data".into(),
         }]
     })?;
-    let serde_json::Value::Object(mut map) = value else {
-        return Err(vec![FieldError { field: "body".into(), message: "must be a JSON object".into() }]);
+    let mut map = match value {
+        serde_json::Value::Object(map) => map,
+        // `null` (as a form's `options` may be) asks for nothing.
+        serde_json::Value::Null => serde_json::Map::new(),
+        _ => return Err(vec![FieldError { field: "body".into(), message: "must be a JSON object".into() }]),
     };
+    // A field set to null is a field not given, as the OpenAPI document's optional fields say.
+    map.retain(|_, value| !value.is_null());
     let mut errors = Vec::new();
     let mut parts = RequestParts::default();
     let control: BTreeMap<&str, serde_json::Value> =

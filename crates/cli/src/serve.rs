@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// The rate-limit window in seconds.
     #[arg(long, default_value_t = 900)]
     rate_window: u64,
+    /// The longest a `fetch` download may take, in seconds.
+    #[arg(long, default_value_t = 60)]
+    fetch_timeout: u64,
     /// The largest upload or fetched file, in megabytes.
     #[arg(long, default_value_t = 256)]
     max_size_mb: u64,
@@ -83,6 +86,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     config.rate_window = Duration::from_secs(args.rate_window.max(1));
     config.max_upload = args.max_size_mb.saturating_mul(1024 * 1024);
     config.max_fetch = config.max_upload;
+    config.fetch_timeout = Duration::from_secs(args.fetch_timeout.max(1));
     config.settings_path = compressor_pipeline::settings::default_path().ok();
     Ok(config)
 }

@@ -349,6 +349,34 @@ fn long_jobs_are_followed_by_long_polling() {
     let (status, _, _) = curl(&[&format!("{}/1.0/jobs/{}", server.base, uuid_like()), "-u", &user]);
     assert_eq!(status, 404);
 
+    // A real video's job reports its progress; each long poll returns when it moves.
+    let media = std::env::var_os("COMPRESSOR_MEDIA").map(PathBuf::from).expect("COMPRESSOR_MEDIA (scripts/test.sh)");
+    let video = media.join("video/Megamind.avi");
+    let (status, _, body) = curl(&[
+        &format!("{}/1.0/upload", server.base),
+        "-u",
+        &user,
+        "-F",
+        &format!("file=@{}", video.display()),
+        "-F",
+        r#"options={"async": true}"#,
+    ]);
+    assert_eq!(status, 202, "{body}");
+    let job_url = json(&body)["url"].as_str().unwrap().to_string();
+    let mut seen = Vec::new();
+    let result = loop {
+        let (status, _, body) = curl(&[&format!("{job_url}?wait=10"), "-u", &user]);
+        match status {
+            202 => seen.push(json(&body)["progress"].as_f64().unwrap()),
+            200 => break json(&body),
+            other => panic!("the video job answered {other}: {body}"),
+        }
+        assert!(seen.len() < 500, "the job never finished: {seen:?}");
+    };
+    assert_eq!(result["output"]["type"], "video", "{result}");
+    assert!(seen.windows(2).all(|pair| pair[0] <= pair[1]), "progress went back: {seen:?}");
+    assert!(seen.iter().any(|p| *p > 0.0 && *p < 1.0), "no progress between start and end: {seen:?}");
+
     // Remote mode with a 33 MB file: the server answers with a job, the client follows it.
     assert_ok(&cli.run_with_stdin(&["remote", "add", &server.base, "--key-stdin"], &server.key));
     let dir = tempfile::tempdir().unwrap();

@@ -10,6 +10,7 @@ use crate::error::InvalidOptions;
 /// One invalid field: `{"field": "image.resize", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -24,6 +25,7 @@ impl FieldError {
 /// Everything a caller can ask of the engine for one file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Options {
     #[serde(default)]
@@ -46,6 +48,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 /// `high` and `ultra` also recompress and downsample images (to 200 and 120 ppi).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PdfOptions {
     #[serde(default)]
@@ -57,6 +60,7 @@ pub struct PdfOptions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VideoCodec {
     H264,
@@ -66,6 +70,7 @@ pub enum VideoCodec {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VideoContainer {
     Mp4,
@@ -75,6 +80,7 @@ pub enum VideoContainer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AudioCodec {
     Aac,
@@ -85,6 +91,7 @@ pub enum AudioCodec {
 /// Videos: re-encoded with a constant quality (CRF) chosen by the level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VideoOptions {
     #[serde(default)]
@@ -108,6 +115,7 @@ pub struct VideoOptions {
 /// Audio files: re-encoded at a bitrate chosen by the level (or given).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AudioOptions {
     #[serde(default)]
@@ -133,6 +141,7 @@ pub const SAMPLE_RATES: [u32; 6] = [8000, 16000, 22050, 24000, 44100, 48000];
 /// handler, the rest is re-deflated (with Zopfli at `ultra`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveOptions {
     #[serde(default)]
@@ -145,6 +154,7 @@ pub struct ArchiveOptions {
 /// How hard to compress. `high` is the API's default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// Light: visually lossless, keeps full chroma resolution.
@@ -159,6 +169,7 @@ pub enum Compression {
 /// Output format for images. Absent means "keep the input's format" (BMP and TIFF become PNG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     Jpeg,
@@ -170,6 +181,7 @@ pub enum ImageFormat {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImageOptions {
     #[serde(default)]
@@ -198,6 +210,7 @@ fn is_false(value: &bool) -> bool {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ResizeMode {
     /// Scale to fit inside width×height, keeping the aspect ratio.
@@ -212,6 +225,7 @@ pub enum ResizeMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Resize {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,6 +238,29 @@ pub struct Resize {
     pub upscale: bool,
 }
 
+/// The first JSON array in `text`, as a field error under `root`. No option is a list, but
+/// serde reads a struct from an array of its fields in order (`"resize": [640, 480, "fit"]`),
+/// which would let a malformed request through as if it were meant.
+pub fn array_in(text: &str, root: &str) -> Option<FieldError> {
+    fn find(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::Array(_) => Some(path.to_string()),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, value)| {
+                find(value, &if path.is_empty() { key.clone() } else { format!("{path}.{key}") })
+            }),
+            _ => None,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let path = find(&value, "")?;
+    let field = match (root, path.as_str()) {
+        (root, "") => root.to_string(),
+        ("options", path) => path.to_string(),
+        (root, path) => format!("{root}.{path}"),
+    };
+    Some(FieldError::new(&field, "must be an object or a single value, not a list"))
+}
+
 /// Largest width or height accepted for a resize target (the JPEG format's own limit).
 pub const MAX_DIMENSION: u32 = 65_535;
 
@@ -231,6 +268,9 @@ impl Options {
     /// Parses API-shaped JSON and validates it. Every problem found is reported, each
     /// with the dotted path of its field.
     pub fn from_json(text: &str) -> Result<Options, InvalidOptions> {
+        if let Some(error) = array_in(text, "options") {
+            return Err(InvalidOptions { errors: vec![error] });
+        }
         let deserializer = &mut serde_json::Deserializer::from_str(text);
         let options: Options = serde_path_to_error::deserialize(deserializer).map_err(|err| {
             let path = err.path().to_string();
@@ -393,6 +433,18 @@ mod tests {
             let errors = errors_of(text);
             assert!(errors.iter().all(|e| !e.field.is_empty() && !e.message.is_empty()), "{text:?}: {errors:?}");
         }
+    }
+
+    /// Found by the API's contract test (schemathesis): serde reads a struct from a list of
+    /// its fields, so `"resize": [640, 480, "fit"]` passed as if it were meant.
+    #[test]
+    fn lists_are_never_options() {
+        assert_eq!(
+            errors_of(r#"{"image": {"resize": [640, 480, "fit"]}}"#),
+            vec![FieldError::new("image.resize", "must be an object or a single value, not a list")]
+        );
+        assert_eq!(errors_of("[]")[0].field, "options");
+        assert_eq!(array_in(r#"{"tags": {"a": [1]}}"#, "store").unwrap().field, "store.tags.a");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::detect::{Format, Kind};
 /// Facts about one side (input or output) of a compression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileFacts {
     pub name: String,
     #[serde(rename = "type")]
@@ -40,6 +41,7 @@ pub struct FileFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hashes {
     /// Lower-case hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -68,6 +70,7 @@ impl FileFacts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The output is a new, smaller (or explicitly requested) file.
@@ -78,6 +81,7 @@ pub enum Status {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,7 @@ use crate::provider::Provider;
 /// Where and how one result is stored, as the API's storage pages give it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StoreOptions {
     /// The connector's id.
@@ -77,6 +78,9 @@ fn error(field: &str, message: impl Into<String>) -> FieldError {
 
 impl StoreOptions {
     pub fn from_json(json: &str) -> Result<StoreOptions, Vec<FieldError>> {
+        if let Some(error) = compressor_engine::options::array_in(json, "store") {
+            return Err(vec![error]);
+        }
         let mut deserializer = serde_json::Deserializer::from_str(json);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let path = err.path().to_string();
