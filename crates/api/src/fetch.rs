@@ -44,13 +44,23 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Refuses a URL that is not http(s) or whose host resolves to a non-public address.
-pub(crate) async fn check(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> {
+/// Which non-public addresses the server may reach (`fetch` downloads and webhooks).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Any loopback or private address (a trusted network, tests).
+    pub private: bool,
+    /// These host names, as written in URLs, whatever they resolve to (an intranet CDN).
+    pub hosts: Vec<String>,
+}
+
+/// Refuses a URL that is not http(s) or whose host resolves to a non-public address, unless
+/// `reach` allows it.
+pub(crate) async fn check(url: &reqwest::Url, reach: &Reach) -> Result<(), FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FetchError::Invalid(format!("only http and https URLs are fetched, not {}", url.scheme())));
     }
     let host = url.host_str().ok_or_else(|| FetchError::Invalid("the URL has no host".into()))?;
-    if allow_private {
+    if reach.private || reach.hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host)) {
         return Ok(());
     }
     let port = url.port_or_known_default().unwrap_or(80);
@@ -70,7 +80,7 @@ pub(crate) async fn check(url: &reqwest::Url, allow_private: bool) -> Result<(),
 pub async fn fetch(
     url: &str,
     headers: &std::collections::BTreeMap<String, String>,
-    allow_private: bool,
+    reach: &Reach,
     max_bytes: u64,
     timeout: Duration,
 ) -> Result<(Vec<u8>, String), FetchError> {
@@ -82,7 +92,7 @@ pub async fn fetch(
     let mut url = reqwest::Url::parse(url).map_err(|e| FetchError::Invalid(format!("{e}")))?;
     for _ in 0..=5 {
         // Name resolution has no timeout of its own.
-        tokio::time::timeout(timeout, check(&url, allow_private)).await.map_err(|_| {
+        tokio::time::timeout(timeout, check(&url, reach)).await.map_err(|_| {
             FetchError::Failed(format!("resolving {} took over {} s", url.host_str().unwrap_or(""), timeout.as_secs()))
         })??;
         let mut request = client.get(url.clone());

@@ -35,14 +35,17 @@ pub struct ServerConfig {
     pub max_upload: u64,
     pub max_fetch: u64,
     pub fetch_timeout: Duration,
-    /// Let `fetch` reach loopback and private addresses (tests, a trusted network).
-    pub allow_private_fetch: bool,
+    /// The loopback and private addresses `fetch` and webhooks may reach (none by default).
+    pub reach: crate::fetch::Reach,
     pub rate_limit: u64,
     pub rate_window: Duration,
     /// How long a result can be downloaded.
     pub result_ttl: Duration,
     /// The settings file whose connectors `store.id` names (secrets from the keychain).
     pub settings_path: Option<PathBuf>,
+    /// The longest wait for a client's headers, and for each next piece of its body: a
+    /// client that stalls (slow-loris) loses its connection.
+    pub client_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -54,11 +57,12 @@ impl Default for ServerConfig {
             max_upload: 256 * 1024 * 1024,
             max_fetch: 256 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(60),
-            allow_private_fetch: false,
+            reach: crate::fetch::Reach::default(),
             rate_limit: 100_000,
             rate_window: Duration::from_secs(15 * 60),
             result_ttl: Duration::from_secs(2 * 3600),
             settings_path: None,
+            client_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -188,6 +192,9 @@ pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
         .with_state(state)
 }
 
+/// The most a request's line and headers may take.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// Serves until the process ends, deleting expired results every minute.
 pub async fn serve(listener: tokio::net::TcpListener, config: ServerConfig) -> std::io::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -199,7 +206,32 @@ pub async fn serve(listener: tokio::net::TcpListener, config: ServerConfig) -> s
         }
     });
     let listen = listener.local_addr()?;
-    axum::serve(listener, router(config, listen)).await
+    let client_timeout = config.client_timeout;
+    let app = router(config, listen).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(client_timeout));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, or a connection reset before it was accepted: the
+            // server carries on with the next one.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(client_timeout)
+                // Headers larger than this are refused (431) rather than buffered.
+                .max_buf_size(MAX_HEADER_BYTES);
+            let io = hyper_util::rt::TokioIo::new(stream);
+            // A connection's failure (a reset, a timeout) concerns that client only.
+            let _ = builder.serve_connection_with_upgrades(io, service).await;
+        });
+    }
 }
 
 fn now_seconds() -> u64 {
@@ -219,6 +251,28 @@ pub fn remove_expired(data_dir: &Path, now: u64) -> usize {
     removed
 }
 
+/// Why an upload's body could not be read. axum calls a body that stopped arriving a server
+/// error (500); it is the client's: cut short (400) or stalled past the client timeout (408).
+fn multipart_failure(id: &str, what: &str, err: axum::extract::multipart::MultipartError) -> Response {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    let mut stalled = false;
+    while let Some(error) = source {
+        stalled |= error.is::<tower_http::timeout::TimeoutError>();
+        source = error.source();
+    }
+    let status = match err.status() {
+        _ if stalled => StatusCode::REQUEST_TIMEOUT,
+        status if status.is_server_error() => StatusCode::BAD_REQUEST,
+        status => status,
+    };
+    let reason = match status {
+        StatusCode::REQUEST_TIMEOUT => "the client stopped sending it".to_string(),
+        StatusCode::BAD_REQUEST if err.status().is_server_error() => "it ended early".to_string(),
+        _ => err.body_text(),
+    };
+    error_response(status, id, format!("{what}: {reason}"), Vec::new())
+}
+
 /// Compresses an uploaded file.
 #[utoipa::path(
     post,
@@ -228,7 +282,8 @@ pub fn remove_expired(data_dir: &Path, now: u64) -> usize {
     responses(
         (status = 200, description = "Compressed; or `skipped` when the input was already as small as it gets", body = ApiResult),
         (status = 202, description = "A long job (over 32 MB, `async`, or a `webhook`): follow its `url`", body = JobRunning),
-        (status = 400, description = "The multipart body is malformed", body = ApiError),
+        (status = 400, description = "The multipart body is malformed or ends early", body = ApiError),
+        (status = 408, description = "The client stopped sending the body", body = ApiError),
         (status = 413, description = "The upload is over the server's size limit", body = ApiError),
         (status = 422, description = "Invalid options, a missing file, or a file that cannot be compressed", body = ApiError),
         (status = 500, description = "The compression failed on the server", body = ApiError),
@@ -259,15 +314,7 @@ pub(crate) async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(err) => {
-                let status = err.status();
-                return error_response(
-                    status,
-                    &id,
-                    format!("the multipart body is malformed: {}", err.body_text()),
-                    Vec::new(),
-                );
-            }
+            Err(err) => return multipart_failure(&id, "the multipart body is malformed", err),
         };
         if let Some(name @ ("file" | "options")) = field.name() {
             if !seen.insert(name.to_string()) {
@@ -282,20 +329,13 @@ pub(crate) async fn upload(
                 let name = field.file_name().map(sanitize_name).unwrap_or_else(|| "file".into());
                 match field.bytes().await {
                     Ok(bytes) => file = Some((bytes.to_vec(), name)),
-                    Err(err) => {
-                        return error_response(
-                            err.status(),
-                            &id,
-                            format!("the file could not be read: {}", err.body_text()),
-                            Vec::new(),
-                        )
-                    }
+                    Err(err) => return multipart_failure(&id, "the file could not be read", err),
                 }
             }
             Some("options") => {
                 let text = match field.text().await {
                     Ok(text) => text,
-                    Err(err) => return error_response(err.status(), &id, err.body_text(), Vec::new()),
+                    Err(err) => return multipart_failure(&id, "the options could not be read", err),
                 };
                 match parse_request(&text) {
                     Ok(parsed) if parsed.url.is_some() || !parsed.headers.is_empty() => {
@@ -373,8 +413,7 @@ pub(crate) async fn fetch(
     };
     let config = &state.config;
     let fetched =
-        crate::fetch::fetch(&url, &parts.headers, config.allow_private_fetch, config.max_fetch, config.fetch_timeout)
-            .await;
+        crate::fetch::fetch(&url, &parts.headers, &config.reach, config.max_fetch, config.fetch_timeout).await;
     match fetched {
         Ok((bytes, name)) => finish_or_queue(&state, &id, &key, bytes, sanitize_name(&name), parts).await,
         Err(err) => invalid(
@@ -443,7 +482,7 @@ async fn finish_or_queue(
             job.finished = Some((status, body.clone()));
         });
         if let Some(url) = webhook {
-            crate::webhook::deliver(&url, &job_id, &body, &signing_key, worker.config.allow_private_fetch).await;
+            crate::webhook::deliver(&url, &job_id, &body, &signing_key, &worker.config.reach).await;
         }
     });
     (StatusCode::ACCEPTED, Json(running(state, id, 0.0))).into_response()

@@ -14,9 +14,9 @@ pub fn signature(key: &str, body: &[u8]) -> String {
 
 /// Delivers `body` to `url`; gives up quietly after the last attempt (the job's answer
 /// stays available at its URL).
-pub async fn deliver(url: &str, job: &str, body: &[u8], key: &str, allow_private: bool) {
+pub async fn deliver(url: &str, job: &str, body: &[u8], key: &str, reach: &crate::fetch::Reach) {
     let Ok(parsed) = reqwest::Url::parse(url) else { return };
-    if crate::fetch::check(&parsed, allow_private).await.is_err() {
+    if crate::fetch::check(&parsed, reach).await.is_err() {
         return;
     }
     let Ok(client) =

@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Let `fetch` reach loopback and private addresses (a trusted network, tests).
     #[arg(long)]
     allow_private_fetch: bool,
+    /// A host `fetch` may reach even when it is private, as written in URLs (repeatable).
+    #[arg(long, value_name = "HOST")]
+    allow_fetch_host: Vec<String>,
     /// Requests per key per window.
     #[arg(long, default_value_t = 100_000)]
     rate_limit: u64,
@@ -36,6 +39,9 @@ pub struct ServeArgs {
     /// The longest a `fetch` download may take, in seconds.
     #[arg(long, default_value_t = 60)]
     fetch_timeout: u64,
+    /// How long a client may stall while sending its headers or body, in seconds.
+    #[arg(long, default_value_t = 30)]
+    client_timeout: u64,
     /// The largest upload or fetched file, in megabytes.
     #[arg(long, default_value_t = 256)]
     max_size_mb: u64,
@@ -81,12 +87,14 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         }
     };
     config.public_url = args.public_url.clone();
-    config.allow_private_fetch = args.allow_private_fetch;
+    config.reach =
+        compressor_api::fetch::Reach { private: args.allow_private_fetch, hosts: args.allow_fetch_host.clone() };
     config.rate_limit = args.rate_limit;
     config.rate_window = Duration::from_secs(args.rate_window.max(1));
     config.max_upload = args.max_size_mb.saturating_mul(1024 * 1024);
     config.max_fetch = config.max_upload;
     config.fetch_timeout = Duration::from_secs(args.fetch_timeout.max(1));
+    config.client_timeout = Duration::from_secs(args.client_timeout.max(1));
     config.settings_path = compressor_pipeline::settings::default_path().ok();
     Ok(config)
 }

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+pub fn wait_for_port(port: u16, what: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -284,6 +284,21 @@ impl Server {
         let mut child = spawn(command.stdout(Stdio::null()).stderr(Stdio::piped()), "compressor serve");
         wait_for_port(port, "compressor serve", &mut child);
         Server { child, base: format!("http://{listen}"), key, _data: data }
+    }
+
+    /// The folder holding the key file (`keys`) and the results (`results/`).
+    pub fn data_dir(&self) -> PathBuf {
+        self._data.path().to_path_buf()
+    }
+
+    /// The server's resident memory, in kB.
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// What the server printed, once stopped.
