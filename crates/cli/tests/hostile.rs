@@ -86,24 +86,6 @@ fn assert_api_error(status: u16, body: &str, expected: u16, words: &str) {
     assert!(text.contains(words), "{words:?} not in {body}");
 }
 
-/// Every file under `dir`, relative.
-fn tree(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn stalled_clients_lose_their_connections_and_others_are_served() {
     let secrets = SecretService::start();
@@ -279,7 +261,10 @@ fn malformed_requests_and_escaping_names_get_clear_answers() {
     let (status, _, _) = curl(&[&format!("{}/openapi.json", server.base)]);
     assert_eq!(status, 200);
     let data = server.data_dir();
-    let outside: Vec<String> = tree(&data).into_iter().filter(|p| !p.starts_with("results/") && p != "keys").collect();
+    let outside: Vec<PathBuf> = files_under(&data)
+        .into_iter()
+        .filter(|p| !p.starts_with(data.join("results")) && *p != data.join("keys"))
+        .collect();
     assert!(outside.is_empty(), "written outside the results folder: {outside:?}");
     let log = server.stop();
     assert!(!log.contains(&key), "the key reached the log:\n{log}");
@@ -384,7 +369,7 @@ fn fetch_reaches_only_what_it_is_allowed_to() {
         let (status, _, answer) = curl(&[&format!("{}/1.0/fetch", server.base), "-u", &user, "-d", &body]);
         assert_api_error(status, &answer, 422, "store.path");
     }
-    assert!(tree(bucket.path()).is_empty(), "{:?}", tree(bucket.path()));
+    assert!(files_under(bucket.path()).is_empty(), "{:?}", files_under(bucket.path()));
     assert!(!bucket.path().parent().unwrap().join("escape.png").exists());
 }
 

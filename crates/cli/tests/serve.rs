@@ -313,6 +313,8 @@ fn remote_mode_gives_the_local_results() {
     assert!(!refused.status.success());
     assert!(text(&refused).contains("Missing or invalid API key"), "{}", text(&refused));
     assert!(!refused_out.exists() || fs::read_dir(&refused_out).unwrap().count() == 0);
+    // The API key lives in the keychain only: not in the settings, state or any output.
+    assert_secret_nowhere(&server.key, cli.home.path(), &format!("{}{}", text(&remote), text(&refused)));
 }
 
 /// Long jobs: asked for (`"async": true`) or over 32 MB, the answer is a job at once; its

@@ -178,6 +178,10 @@ print(json.dumps({"class": head.get("StorageClass"), "meta": head["Metadata"], "
     assert!(!settings.contains(&id));
     let output = cli.run(&["compress", &photo, "--store", &id]);
     assert!(!output.status.success() && text(&output).contains("no connector"), "{}", text(&output));
+
+    // After the whole session (add, test, uploads, remove), the secret was never written to
+    // the settings, state or logs under the session's home, nor printed.
+    assert_secret_nowhere(SECRET, cli.home.path(), &text(&output));
 }
 
 /// Wrong values are refused by field before anything is sent; a wrong bucket fails with a
@@ -267,10 +271,7 @@ fn bad_store_options_and_missing_buckets_are_explained() {
     assert!(!seen.contains(SECRET), "the secret was printed");
 
     // No secret in the settings, in any output above, or in the config folder.
-    for entry in walkdir(cli.home.path()) {
-        let bytes = fs::read(&entry).unwrap_or_default();
-        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET), "the secret leaked into {}", entry.display());
-    }
+    assert_secret_nowhere(SECRET, cli.home.path(), &seen);
 }
 
 /// A key allowed to write objects but not to set their ACL: "Test connection" says so.
@@ -324,19 +325,6 @@ print(key["AccessKeyId"], key["SecretAccessKey"])
     let photo = input.join("photo.jpg").to_string_lossy().into_owned();
     let output = cli.run(&["compress", &photo, "--store", id.trim(), "--store-options", r#"{"acl": "private"}"#]);
     assert!(output.status.success(), "{}", text(&output));
-}
-
-fn walkdir(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walkdir(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// A file of 50 MB goes up in parts, whole.
@@ -619,7 +607,7 @@ fn killed_while_uploading_into_a_bucket() {
     fs::copy(fixture("photo.png"), input.join("photo.png")).unwrap();
     // 40 MB that cannot be made smaller: uploaded as is, in five parts.
     incompressible_gz(&input.join("noise.gz"), 40, 0x2545_F491_4F6C_DD1Du64);
-    let originals: Vec<(PathBuf, String)> = walkdir(&input)
+    let originals: Vec<(PathBuf, String)> = files_under(&input)
         .into_iter()
         .map(|p| {
             let h = sha256_file(&p);

@@ -353,3 +353,28 @@ pub fn incompressible_gz(path: &Path, mib: usize, seed: u64) {
     std::io::Write::write_all(&mut gz, &noise).unwrap();
     std::fs::write(path, gz.finish().unwrap()).unwrap();
 }
+
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Fails if `secret` appears in `printed` (what the commands printed) or in any file under
+/// `dir` (settings, state, logs).
+pub fn assert_secret_nowhere(secret: &str, dir: &Path, printed: &str) {
+    assert!(!printed.contains(secret), "the secret was printed");
+    for file in files_under(dir) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(secret), "the secret leaked into {}", file.display());
+    }
+}
