@@ -46,6 +46,8 @@ pub struct ServerConfig {
     /// The longest wait for a client's headers, and for each next piece of its body: a
     /// client that stalls (slow-loris) loses its connection.
     pub client_timeout: Duration,
+    /// What inputs the engine refuses (decompression bombs).
+    pub limits: compressor_engine::Limits,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +65,7 @@ impl Default for ServerConfig {
             result_ttl: Duration::from_secs(2 * 3600),
             settings_path: None,
             client_timeout: Duration::from_secs(30),
+            limits: compressor_engine::Limits::default(),
         }
     }
 }
@@ -177,7 +180,8 @@ pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     let limiter = RateLimiter::new(config.rate_limit, config.rate_window);
     let max_upload = config.max_upload;
-    let state = Arc::new(AppState { config, public_url, engine: Engine::default(), limiter, jobs: Default::default() });
+    let engine = Engine::new(config.limits.clone());
+    let state = Arc::new(AppState { config, public_url, engine, limiter, jobs: Default::default() });
     let api = Router::new()
         .route("/1.0/upload", post(upload))
         .route("/1.0/fetch", post(fetch))

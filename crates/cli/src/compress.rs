@@ -92,6 +92,8 @@ pub struct CompressArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     job: JobArgs,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// Files compressed at once [default: one per core].
     #[arg(long, short = 'j', default_value_t = 0)]
     jobs: usize,
@@ -175,7 +177,7 @@ pub fn run(args: CompressArgs) -> ExitCode {
         );
         bar
     });
-    let engine = Engine::default();
+    let engine = Engine::new(args.limits.limits());
     let cancel = AtomicBool::new(false);
     let result = run_batch(&engine, &sources, &job, &cancel, |result| {
         let Ok(mut tally) = tally.lock() else { return };

@@ -2,6 +2,7 @@
 
 mod compress;
 mod connectors;
+mod limits;
 mod presets;
 mod remote;
 mod serve;

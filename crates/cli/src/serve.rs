@@ -42,6 +42,8 @@ pub struct ServeArgs {
     /// How long a client may stall while sending its headers or body, in seconds.
     #[arg(long, default_value_t = 30)]
     client_timeout: u64,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// The largest upload or fetched file, in megabytes.
     #[arg(long, default_value_t = 256)]
     max_size_mb: u64,
@@ -95,6 +97,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     config.max_fetch = config.max_upload;
     config.fetch_timeout = Duration::from_secs(args.fetch_timeout.max(1));
     config.client_timeout = Duration::from_secs(args.client_timeout.max(1));
+    config.limits = args.limits.limits();
     config.settings_path = compressor_pipeline::settings::default_path().ok();
     Ok(config)
 }

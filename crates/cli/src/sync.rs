@@ -19,6 +19,8 @@ use crate::compress::{human_size, percent_saved};
 #[command(group(ArgGroup::new("settings").args(["preset", "options"])))]
 #[command(group(ArgGroup::new("destination").args(["suffix", "to_prefix", "to"])))]
 pub struct SyncArgs {
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// The source connector (id or name).
     #[arg(long)]
     from: String,
@@ -148,7 +150,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
     let cancel = Arc::new(AtomicBool::new(false));
     let stop = cancel.clone();
     let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
-    let engine = Engine::default();
+    let engine = Engine::new(args.limits.limits());
     loop {
         let result = default_path().map_err(|e| anyhow!(e)).and_then(|path| {
             let settings = Settings::load(&path)?;

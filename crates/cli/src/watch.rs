@@ -24,6 +24,8 @@ pub struct WatchArgs {
     rules: bool,
     #[command(flatten)]
     job: JobArgs,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// Files compressed at once when several finish together [default: one per core].
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
@@ -90,6 +92,7 @@ fn rules_from(args: WatchArgs) -> anyhow::Result<Vec<WatchRule>> {
 
 pub fn run(args: WatchArgs) -> ExitCode {
     let json = args.job.json;
+    let limits = args.limits.limits();
     let rules = match rules_from(args) {
         Ok(rules) => rules,
         Err(err) => {
@@ -107,7 +110,7 @@ pub fn run(args: WatchArgs) -> ExitCode {
     let mut watchers = Vec::new();
     for rule in rules {
         let folder = rule.folder.clone();
-        let watcher = FolderWatcher::start(Engine::default(), rule, move |event| match event {
+        let watcher = FolderWatcher::start(Engine::new(limits.clone()), rule, move |event| match event {
             WatchEvent::Compressed { outcome } => report_outcome(&outcome, json, None),
             WatchEvent::Failed { error } => report_error(&error, json, None),
             WatchEvent::Notice { message } => eprintln!("compressor: {message}"),
