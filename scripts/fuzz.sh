@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the engine's parsers with cargo-fuzz (libFuzzer, nightly Rust): format detection
-# and option JSON, and the whole engine on any bytes (images, PDFs, zips, gzip).
+# Fuzzes our parsers with cargo-fuzz (libFuzzer, nightly Rust): format detection and option
+# JSON, the whole engine on any bytes (images, PDFs, zips, gzip), and the API's request
+# parsing (JSON bodies, and multipart uploads through the server's router).
 #   scripts/fuzz.sh [SECONDS per target, default 60]
 # Seeds are in fuzz/corpus/TARGET (committed); what the fuzzer finds goes to a scratch
 # corpus, and a crash is saved under fuzz/artifacts/TARGET/ and fails the script. Each
@@ -14,7 +15,7 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 
 cd fuzz
-for target in detect_and_options compress; do
+for target in detect_and_options compress api_request; do
   scratch=$(mktemp -d)
   echo "== fuzzing $target for ${seconds}s"
   log="$scratch.log"
