@@ -332,6 +332,12 @@ export type ImageOptions_Deserialize = {
 	keep_exif?: boolean,
 	/**  Keep the ICC colour profile. By default a non-sRGB image is converted to sRGB instead. */
 	keep_icc?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. Lossy formats lower their quality (never above
+	 *  the level's) until the output fits; when even the lowest does not, the file fails
+	 *  with the closest size reached.
+	 */
+	max_size?: number | null,
 };
 
 export type ImageOptions_Serialize = {
@@ -346,6 +352,12 @@ export type ImageOptions_Serialize = {
 	keep_exif?: boolean,
 	/**  Keep the ICC colour profile. By default a non-sRGB image is converted to sRGB instead. */
 	keep_icc?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. Lossy formats lower their quality (never above
+	 *  the level's) until the output fits; when even the lowest does not, the file fails
+	 *  with the closest size reached.
+	 */
+	max_size?: number,
 };
 
 /**  Where a file stands. Serialised as `{"state": "done", ...}` for the UI. */

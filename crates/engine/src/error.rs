@@ -21,6 +21,9 @@ pub enum EngineError {
     TooLarge { what: String, limit: String },
     #[error("{0}")]
     Refused(String),
+    /// `max_size` cannot be met: the closest size reached, and why no smaller one exists.
+    #[error("cannot fit in {target} bytes: the smallest output is {closest} bytes ({why})")]
+    OverTargetSize { target: u64, closest: u64, why: String },
     #[error("cancelled")]
     Cancelled,
     /// The file is fine, but this installation lacks what it takes (an FFmpeg encoder).

@@ -202,6 +202,11 @@ pub struct ImageOptions {
     /// Keep the ICC colour profile. By default a non-sRGB image is converted to sRGB instead.
     #[serde(default, skip_serializing_if = "is_false")]
     pub keep_icc: bool,
+    /// The largest output wanted, in bytes. Lossy formats lower their quality (never above
+    /// the level's) until the output fits; when even the lowest does not, the file fails
+    /// with the closest size reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -309,6 +314,9 @@ impl ImageOptions {
                     "Cannot be combined with 'lossless': lossless output has no quality setting.",
                 ));
             }
+        }
+        if self.max_size == Some(0) {
+            errors.push(FieldError::new("image.max_size", "Must be at least 1 byte."));
         }
         if self.lossless && self.format == Some(ImageFormat::Avif) {
             errors.push(FieldError::new("image.lossless", "AVIF output has no lossless mode; use 'png' or 'webp'."));

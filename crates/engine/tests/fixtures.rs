@@ -301,3 +301,35 @@ fn verify_rejects_damaged_outputs() {
     assert!(engine.verify(&fixture("photo.png")).is_ok());
     assert!(engine.verify(&fixture("truncated.png")).is_err());
 }
+
+/// `max_size`: the highest quality (at most the level's) whose output fits; a clear error
+/// with the closest size when none does; lossless outputs have nothing to lower.
+#[test]
+fn max_size_lowers_quality_until_the_output_fits_or_says_why_not() {
+    let free = compress("photo.jpg", "{}").output.unwrap();
+    for format in ["jpeg", "webp"] {
+        let target = free.len() as u64 / 2;
+        let json = format!(r#"{{"image": {{"format": "{format}", "max_size": {target}}}}}"#);
+        let result = compress("photo.jpg", &json);
+        let output = result.output.expect("written");
+        assert!(output.len() as u64 <= target, "{format}: {} > {target}", output.len());
+        // Not needlessly small: the fit is the highest quality, within a few percent.
+        assert!(output.len() as u64 > target * 3 / 4, "{format}: {} for {target}", output.len());
+        decode(&output);
+        assert!(result.report.actions.iter().any(|a| a.contains("to fit")), "{:?}", result.report.actions);
+    }
+
+    let engine = Engine::default();
+    let err = engine.compress(&fixture("photo.jpg"), "photo.jpg", &options(r#"{"image": {"max_size": 300}}"#));
+    let Err(EngineError::OverTargetSize { target: 300, closest, .. }) = &err else { panic!("{err:?}") };
+    assert!(*closest > 300);
+    assert!(err.unwrap_err().to_string().contains("quality 1"));
+
+    let err = engine
+        .compress(&fixture("photo.png"), "photo.png", &options(r#"{"image": {"lossless": true, "max_size": 1000}}"#))
+        .unwrap_err();
+    assert!(matches!(err, EngineError::OverTargetSize { target: 1000, .. }), "{err:?}");
+    assert!(err.to_string().contains("no quality to lower"), "{err}");
+
+    assert_eq!(Options::from_json(r#"{"image": {"max_size": 0}}"#).unwrap_err().errors[0].field, "image.max_size");
+}

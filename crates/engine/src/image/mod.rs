@@ -270,9 +270,21 @@ pub(crate) fn compress(
     };
 
     let explicit = options.format.is_some_and(|f| requested_format(f) != format) || plan.is_some();
+    let kept_input = output.len() >= input.len() && !explicit;
+    if let Some(max_size) = options.max_size {
+        // The lossy path met the size or said why already; this catches the lossless ones.
+        let size = if kept_input { input.len() } else { output.len() } as u64;
+        if size > max_size {
+            return Err(EngineError::OverTargetSize {
+                target: max_size,
+                closest: size.min(output.len() as u64),
+                why: format!("{} has no quality to lower here; try another format or a resize", target.name()),
+            });
+        }
+    }
     let input_facts = FileFacts::describe(name, format, input, Some((header.width, header.height)));
     let Job { actions, warnings, .. } = job;
-    if output.len() >= input.len() && !explicit {
+    if kept_input {
         let reason = format!("output would not be smaller ({} bytes vs {} bytes)", output.len(), input.len());
         return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
     }
@@ -362,8 +374,63 @@ impl Job<'_> {
             self.actions.push(format!("resized {}×{} → {}×{}", before.0, before.1, image.width(), image.height()));
         }
         let metadata = Metadata { icc: icc_out, exif: exif_out.as_deref() };
-        let output = self.encode(&image, &metadata)?;
+        let output = self.encode_within_size(&image, &metadata)?;
         Ok((output, (image.width(), image.height())))
+    }
+
+    /// Encodes, keeping to `max_size` when it is asked for: the level's quality first; if
+    /// that is too big, a bisection below it for the highest quality that fits (at most
+    /// seven more encodes). Never a silent miss: no fit is an error with the closest size.
+    fn encode_within_size(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
+        let (actions_mark, warnings_mark) = (self.actions.len(), self.warnings.len());
+        let first = self.encode(image, metadata)?;
+        let Some(target) = self.options.max_size else { return Ok(first) };
+        if first.len() as u64 <= target {
+            return Ok(first);
+        }
+        let lossy = !self.options.lossless && matches!(self.target, Format::Jpeg | Format::Webp | Format::Avif);
+        if !lossy {
+            return Err(EngineError::OverTargetSize {
+                target,
+                closest: first.len() as u64,
+                why: format!("{} has no quality to lower here; try another format or a resize", self.target.name()),
+            });
+        }
+        let ceiling = self.tuning.quality.round().clamp(1.0, 100.0) as u8;
+        let (mut low, mut high) = (1u8, ceiling.saturating_sub(1));
+        let mut best: Option<(u8, Vec<u8>, Vec<String>)> = None;
+        let (mut smallest, mut trials) = (first.len() as u64, 0);
+        while low <= high && high >= 1 {
+            let quality = low + (high - low) / 2;
+            self.tuning.quality = f32::from(quality);
+            self.actions.truncate(actions_mark);
+            self.warnings.truncate(warnings_mark);
+            let output = self.encode(image, metadata)?;
+            trials += 1;
+            smallest = smallest.min(output.len() as u64);
+            if output.len() as u64 <= target {
+                best = Some((quality, output, self.actions[actions_mark..].to_vec()));
+                low = quality + 1;
+            } else if quality == 1 {
+                break;
+            } else {
+                high = quality - 1;
+            }
+        }
+        self.actions.truncate(actions_mark);
+        let Some((quality, output, actions)) = best else {
+            return Err(EngineError::OverTargetSize {
+                target,
+                closest: smallest,
+                why: format!("{} at quality 1; fewer pixels would take a resize", self.target.name()),
+            });
+        };
+        self.actions.extend(actions);
+        self.actions.push(format!(
+            "quality lowered from {ceiling} to {quality} to fit {target} bytes ({} encodes)",
+            trials + 1
+        ));
+        Ok(output)
     }
 
     fn encode(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
