@@ -231,6 +231,7 @@ pub fn add_paths(state: State<'_, AppState>, paths: Vec<String>) -> Result<AddRe
         jobs: settings.jobs as usize,
         store: settings.output.open_store(&settings, &compressor_storage::Keychain)?,
         remote: remote_engine(&settings)?,
+        produced: Some(state.produced.clone()),
     };
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     let (sources, errors) = discover(&paths);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use compressor_pipeline::produced::ProducedIndex;
 use compressor_pipeline::queue::Queue;
 use compressor_pipeline::settings::Settings;
 use compressor_pipeline::watching::WatchService;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub watchers: Mutex<WatchService>,
     /// When `run` began, for the start-up time reported by `ui_ready`.
     pub started: Instant,
+    /// What the app (and the CLI) wrote: not compressed again when dropped again.
+    pub produced: std::sync::Arc<ProducedIndex>,
 }
 
 impl AppState {
@@ -26,7 +29,15 @@ impl AppState {
         settings: Settings,
         started: Instant,
     ) -> Self {
-        Self { queue, settings_path, settings: Mutex::new(settings), watchers: Mutex::new(watchers), started }
+        let index = settings_path.with_file_name("produced.sha256");
+        Self {
+            queue,
+            settings_path,
+            settings: Mutex::new(settings),
+            watchers: Mutex::new(watchers),
+            started,
+            produced: std::sync::Arc::new(ProducedIndex::open(&index)),
+        }
     }
 }
 

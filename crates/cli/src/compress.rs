@@ -48,6 +48,10 @@ pub struct JobArgs {
     /// Give outputs the original's modification time.
     #[arg(long)]
     keep_dates: bool,
+    /// Compress again files Compressor itself wrote (recognised by their SHA-256), which
+    /// are otherwise kept as they are: a second lossy pass only loses quality.
+    #[arg(long)]
+    recompress: bool,
     /// Print one JSON report per file (JSON Lines) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -81,6 +85,11 @@ impl JobArgs {
             jobs,
             store,
             remote,
+            produced: if self.recompress {
+                None
+            } else {
+                compressor_pipeline::produced::ProducedIndex::beside_settings().ok().map(std::sync::Arc::new)
+            },
         })
     }
 }

@@ -354,3 +354,33 @@ fn documents_and_archives_in_a_folder_are_compressed_and_still_open() {
         assert!(check.success(), "{name}");
     }
 }
+
+/// A result dropped in again is recognised by its SHA-256 (the index beside the settings)
+/// and kept as it is: a second lossy pass would only lose quality. `--recompress` overrides.
+#[test]
+fn our_own_results_are_not_compressed_again() {
+    let (dir, input) = workspace(&["photo.jpg"]);
+    let photo = input.join("photo.jpg");
+    let first = compressor(&["compress", photo.to_str().unwrap(), "--json"], dir.path());
+    assert!(first.status.success(), "{first:?}");
+    let result = input.join("photo-min.jpg");
+    let result_sha = sha256_file(&result);
+    assert_eq!(json_lines(&first)[0]["report"]["output"]["hashes"]["sha256"], result_sha);
+
+    let again = compressor(&["compress", result.to_str().unwrap(), "--json", "--preset", "maximum"], dir.path());
+    assert!(again.status.success(), "{again:?}");
+    let report = &json_lines(&again)[0]["report"];
+    assert_eq!(report["status"], "skipped", "{report}");
+    assert!(report["reason"].as_str().unwrap().contains("Compressor made this file"), "{report}");
+    assert_eq!(sha256_file(&result), result_sha);
+    assert!(!input.join("photo-min-min.jpg").exists());
+
+    let forced = compressor(
+        &["compress", result.to_str().unwrap(), "--json", "--preset", "maximum", "--recompress"],
+        dir.path(),
+    );
+    assert!(forced.status.success(), "{forced:?}");
+    let report = &json_lines(&forced)[0]["report"];
+    assert_eq!(report["status"], "compressed", "maximum (ultra) makes the high result smaller: {report}");
+    assert!(input.join("photo-min-min.jpg").exists());
+}

@@ -3,6 +3,7 @@
 
 pub mod discover;
 pub mod presets;
+pub mod produced;
 pub mod queue;
 pub mod settings;
 pub mod sink;
@@ -47,6 +48,8 @@ pub struct Job {
     pub store: Option<std::sync::Arc<store::StoreSink>>,
     /// Compress through a remote API instead of the local engine.
     pub remote: Option<std::sync::Arc<dyn RemoteCompressor>>,
+    /// Results written before: a file found here is not compressed again (generation loss).
+    pub produced: Option<std::sync::Arc<produced::ProducedIndex>>,
 }
 
 /// What happened to one file.
@@ -161,9 +164,12 @@ pub fn process_unless_cancelled(
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // A long job (a video) checks `cancel` as it goes, not only at the end.
     let control = compressor_engine::Control { cancel, progress: &|_| {} };
-    let compressed = match &job.remote {
-        Some(remote) => remote.compress(&input, &name, &job.options, cancel),
-        None => engine.compress_with(&input, &name, &job.options, &control),
+    let compressed = match own_result(job, &input, &name) {
+        Some(skipped) => Ok(skipped),
+        None => match &job.remote {
+            Some(remote) => remote.compress(&input, &name, &job.options, cancel),
+            None => engine.compress_with(&input, &name, &job.options, &control),
+        },
     };
     let Compressed { report, output } = match compressed {
         Ok(compressed) => compressed,
@@ -173,8 +179,16 @@ pub fn process_unless_cancelled(
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
+    let produced = output.is_some().then(|| report.output.hashes.sha256.clone());
+    let remember = |outcome: &Option<FileOutcome>| {
+        if let (Some(index), Some(hash), Some(_)) = (&job.produced, &produced, outcome) {
+            index.add(hash);
+        }
+    };
     if job.policy == OutputPolicy::Store {
-        return upload(engine, source, job, reservations, input, output, report, cancel);
+        let outcome = upload(engine, source, job, reservations, input, output, report, cancel)?;
+        remember(&outcome);
+        return Ok(outcome);
     }
     let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
     let destination = if needs_writing {
@@ -212,7 +226,21 @@ pub fn process_unless_cancelled(
             Some(destination)
         }
     };
-    Ok(Some(FileOutcome { path: path.clone(), destination: written_to, url: None, report }))
+    let outcome = Some(FileOutcome { path: path.clone(), destination: written_to, url: None, report });
+    remember(&outcome);
+    Ok(outcome)
+}
+
+/// A file Compressor wrote itself (its SHA-256 is in the job's index) is kept as it is.
+fn own_result(job: &Job, input: &[u8], name: &str) -> Option<Compressed> {
+    let index = job.produced.as_ref()?;
+    let format = compressor_engine::detect(input)?;
+    let facts = compressor_engine::FileFacts::describe(name, format, input, None);
+    if !index.contains(&facts.hashes.sha256) {
+        return None;
+    }
+    let reason = "Compressor made this file: compressing it again would lose quality for little gain".to_string();
+    Some(Compressed::skipped(facts, reason, Vec::new(), Vec::new()))
 }
 
 /// Uploads a result to the job's bucket: the output, or the original when it could not be

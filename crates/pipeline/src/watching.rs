@@ -40,8 +40,16 @@ pub fn rule_from_setting(settings: &Settings, setting: &WatchRuleSetting) -> Res
         settings.preset_options(&setting.preset).ok_or_else(|| format!("no preset named '{}'", setting.preset))?;
     let policy = setting.output.policy()?;
     let store = setting.output.open_store(settings, &compressor_storage::Keychain)?;
-    let job =
-        Job { options, policy, keep_dates: settings.keep_dates, jobs: settings.jobs as usize, store, remote: None };
+    let produced = crate::produced::ProducedIndex::beside_settings().ok().map(std::sync::Arc::new);
+    let job = Job {
+        options,
+        policy,
+        keep_dates: settings.keep_dates,
+        jobs: settings.jobs as usize,
+        store,
+        remote: None,
+        produced,
+    };
     let mut rule = WatchRule::new(folder.clone(), job, default_index(&folder));
     rule.max_depth = setting.depth as usize;
     rule.recursive = setting.depth > 0;
