@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: installs the peer tools (jpegoptim, pngquant from apt; oxipng and Caesium's CLI
+# Benchmark: installs the peer tools (jpegoptim, pngquant, cwebp, vips from apt; oxipng and Caesium's CLI
 # from crates.io, into ~/.cache/compressor/bench-tools), builds our CLI in release mode, and
 # prints a Markdown table of bytes, time, peak memory and SSIMULACRA2 per file and tool, then
 # the watched-folder latency (close → output, p50/p95) and burst throughput.
@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-for p in jpegoptim pngquant time; do
+for p in jpegoptim pngquant webp libvips-tools time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="${missing:-} $p"
 done
 if [ -n "${missing:-}" ]; then

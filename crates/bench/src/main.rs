@@ -58,6 +58,26 @@ fn tools(compressor: &str, tool_dir: &Path) -> Vec<Tool> {
             program: "jpegoptim".into(),
             args: &["-m75", "--strip-all", "--all-progressive", "-d", "{out}", "{in}"],
         },
+        // Photos to WebP, as Squoosh and sharp users do: ours against libwebp's own CLI.
+        Tool {
+            name: "compressor webp",
+            kind: Kind::Jpeg,
+            program: ours.clone(),
+            args: &["compress", "{in}", "--out", "{out}", "--options", r#"{"image": {"format": "webp"}}"#],
+        },
+        Tool {
+            name: "cwebp q75",
+            kind: Kind::Jpeg,
+            program: "cwebp".into(),
+            args: &["-q", "75", "-m", "6", "-metadata", "none", "-quiet", "-o", "{out}/out.webp", "{in}"],
+        },
+        // libvips (what sharp is built on), with Debian's libjpeg-turbo.
+        Tool {
+            name: "vips Q75",
+            kind: Kind::Jpeg,
+            program: "vips".into(),
+            args: &["jpegsave", "{in}", "{out}/out.jpg", "--Q", "75", "--strip", "--optimize-coding", "--interlace"],
+        },
         Tool {
             name: "jpegoptim lossless",
             kind: Kind::Jpeg,
