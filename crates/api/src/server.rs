@@ -446,14 +446,13 @@ async fn finish_or_queue(
     name: String,
     parts: RequestParts,
 ) -> Response {
-    // A job must not be accepted only to fail on options that can be checked now.
-    if let Some(store) = &parts.store {
-        if let Err(response) = resolve_store(state, store) {
-            return response(id);
-        }
-    }
+    // Checked now, once: a job must not be accepted only to fail on its `store`.
+    let destination = match parts.store.as_ref().map(|store| resolve_store(state, store)).transpose() {
+        Ok(destination) => destination,
+        Err(response) => return response(id),
+    };
     if !parts.asynchronous && parts.webhook.is_none() && input.len() <= ASYNC_THRESHOLD {
-        return finish(state, id, input, name, parts, &|_| {}).await;
+        return finish(state, id, input, name, parts.options, destination, &|_| {}).await;
     }
     let (sender, receiver) = tokio::sync::watch::channel(JobProgress::default());
     if let Ok(mut jobs) = state.jobs.lock() {
@@ -478,7 +477,7 @@ async fn finish_or_queue(
                 changed
             });
         };
-        let response = finish(&worker, &job_id, input, name, parts, &progress).await;
+        let response = finish(&worker, &job_id, input, name, parts.options, destination, &progress).await;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
         sender.send_modify(|job| {
@@ -570,17 +569,21 @@ pub(crate) async fn job_status(
     }
 }
 
-/// Compresses, then stores the result (a connector, or a temporary download URL).
+/// Where a result is stored: the connector `store.id` names, and the checked target.
+type Destination = (compressor_storage::Connector, compressor_storage::Target);
+
+/// Compresses, then stores the result (through a connector, or behind a temporary
+/// download URL).
 async fn finish(
     state: &Arc<AppState>,
     id: &str,
     input: Vec<u8>,
     name: String,
-    parts: RequestParts,
+    options: Options,
+    destination: Option<Destination>,
     progress: &(dyn Fn(f64) + Sync),
 ) -> Response {
     let engine_state = state.clone();
-    let options: Options = parts.options;
     let job_name = name.clone();
     // The engine runs on a blocking thread; progress crosses back through a channel.
     let (progress_sender, mut progress_receiver) = tokio::sync::mpsc::unbounded_channel::<f64>();
@@ -620,8 +623,8 @@ async fn finish(
         Err(err) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, id, format!("{name}: {err}"), Vec::new()),
     };
     let bytes = output.unwrap_or(input);
-    let url = match &parts.store {
-        Some(store) => match store_result(state, store, &report.output.name, bytes, &report.output.mime).await {
+    let url = match destination {
+        Some(destination) => match store_result(destination, &report.output.name, bytes, &report.output.mime).await {
             Ok(url) => url,
             Err(response) => return response(id),
         },
@@ -664,10 +667,7 @@ fn url_segment(text: &str) -> String {
 type DeferredError = Box<dyn FnOnce(&str) -> Response + Send>;
 
 /// The connector `store.id` names and the validated target, or the 422 that says why not.
-fn resolve_store(
-    state: &AppState,
-    store: &StoreOptions,
-) -> Result<(compressor_storage::Connector, compressor_storage::Target), DeferredError> {
+fn resolve_store(state: &AppState, store: &StoreOptions) -> Result<Destination, DeferredError> {
     let fields = |errors: Vec<FieldError>| -> DeferredError { Box::new(move |id: &str| invalid(id, errors)) };
     let Some(connector_id) = store.id.clone() else {
         return Err(fields(vec![FieldError { field: "store.id".into(), message: "is required".into() }]));
@@ -688,15 +688,13 @@ fn resolve_store(
     Ok((connector, target))
 }
 
-/// Uploads through the connector `store.id` names; the object's URL.
+/// Uploads to the destination; the object's URL.
 async fn store_result(
-    state: &AppState,
-    store: &StoreOptions,
+    (connector, target): Destination,
     name: &str,
     bytes: Vec<u8>,
     mime: &str,
 ) -> Result<String, DeferredError> {
-    let (connector, target) = resolve_store(state, store)?;
     let storage = Storage::open(&connector, &Keychain).map_err(|e| -> DeferredError {
         let message = e.to_string();
         Box::new(move |id: &str| error_response(StatusCode::INTERNAL_SERVER_ERROR, id, message, Vec::new()))
