@@ -272,12 +272,14 @@ pub(crate) fn compress(
     let explicit = options.format.is_some_and(|f| requested_format(f) != format) || plan.is_some();
     let kept_input = output.len() >= input.len() && !explicit;
     if let Some(max_size) = options.max_size {
-        // The lossy path met the size or said why already; this catches the lossless ones.
+        // The lossy encoders met the size or said why already; this is the one check for
+        // every lossless path. The size is what the user would get: the output, or the
+        // original when it is kept.
         let size = if kept_input { input.len() } else { output.len() } as u64;
         if size > max_size {
             return Err(EngineError::OverTargetSize {
                 target: max_size,
-                closest: size.min(output.len() as u64),
+                closest: size,
                 why: format!("{} has no quality to lower here; try another format or a resize", target.name()),
             });
         }
@@ -380,7 +382,8 @@ impl Job<'_> {
 
     /// Encodes, keeping to `max_size` when it is asked for: the level's quality first; if
     /// that is too big, a bisection below it for the highest quality that fits (at most
-    /// seven more encodes). Never a silent miss: no fit is an error with the closest size.
+    /// seven more encodes). Never a silent miss: no fit at quality 1 is an error with the
+    /// closest size.
     fn encode_within_size(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
         let (actions_mark, warnings_mark) = (self.actions.len(), self.warnings.len());
         let first = self.encode(image, metadata)?;
@@ -390,11 +393,8 @@ impl Job<'_> {
         }
         let lossy = !self.options.lossless && matches!(self.target, Format::Jpeg | Format::Webp | Format::Avif);
         if !lossy {
-            return Err(EngineError::OverTargetSize {
-                target,
-                closest: first.len() as u64,
-                why: format!("{} has no quality to lower here; try another format or a resize", self.target.name()),
-            });
+            // Nothing to lower: `compress` reports the miss, as for the other lossless paths.
+            return Ok(first);
         }
         let ceiling = self.tuning.quality.round().clamp(1.0, 100.0) as u8;
         let (mut low, mut high) = (1u8, ceiling.saturating_sub(1));
