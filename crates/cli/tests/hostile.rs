@@ -9,7 +9,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -272,7 +272,7 @@ fn malformed_requests_and_escaping_names_get_clear_answers() {
 
 /// A website on `localhost` that redirects `/away` to a loopback address by number.
 struct Redirector {
-    child: Child,
+    _server: Running,
     base: String,
 }
 
@@ -294,22 +294,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=folder)).serve_forever()
 "#;
-        let mut child = Command::new("python3")
-            .args(["-c", script, &port.to_string()])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is installed");
+        let mut child = spawn(
+            Command::new("python3")
+                .args(["-c", script, &port.to_string()])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "python3",
+        );
         wait_for_port(port, "redirector", &mut child);
-        Redirector { child, base: format!("http://localhost:{port}") }
-    }
-}
-
-impl Drop for Redirector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Redirector { _server: Running(child), base: format!("http://localhost:{port}") }
     }
 }
 

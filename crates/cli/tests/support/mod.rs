@@ -29,15 +29,40 @@ pub fn wait_for_port(port: u16, what: &str, child: &mut Child) {
     panic!("{what} did not listen on port {port} within 30 s");
 }
 
-fn spawn(command: &mut Command, what: &str) -> Child {
+pub fn spawn(command: &mut Command, what: &str) -> Child {
     command.spawn().unwrap_or_else(|e| {
         panic!("cannot start {what}: {e}; scripts/setup.sh installs it (the README's test command runs it)")
     })
 }
 
+/// A process the tests started, killed (and reaped) when the fixture holding it is dropped,
+/// so a failing test leaves no server behind.
+pub struct Running(pub Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A private D-Bus session bus with an unlocked GNOME Keyring serving the Secret Service.
 pub struct SecretService {
-    bus: Child,
+    /// The keyring daemon leaves with its bus.
+    bus: Running,
     pub address: String,
     dir: tempfile::TempDir,
 }
@@ -71,7 +96,7 @@ impl SecretService {
         );
         keyring.stdin.take().unwrap().write_all(b"test-keyring-password").unwrap();
         keyring.wait().unwrap();
-        SecretService { bus, address, dir }
+        SecretService { bus: Running(bus), address, dir }
     }
 
     /// Looks a connector's secret up with libsecret's `secret-tool`, not with our code.
@@ -85,18 +110,10 @@ impl SecretService {
     }
 }
 
-impl Drop for SecretService {
-    fn drop(&mut self) {
-        // The keyring daemon leaves with its bus.
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
-    }
-}
-
 /// moto_server: an S3 API that honours ACLs, storage classes, metadata, headers, tags
 /// and multipart uploads.
 pub struct Moto {
-    child: Child,
+    child: Running,
     pub endpoint: String,
 }
 
@@ -122,20 +139,13 @@ impl Moto {
             "moto_server",
         );
         wait_for_port(port, "moto_server", &mut child);
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Moto { child: Running(child), endpoint: format!("http://127.0.0.1:{port}") }
     }
 }
 
 /// Azurite, the Azure Blob Storage emulator, with its well-known development account.
 pub struct Azurite {
-    child: Child,
+    child: Running,
     pub endpoint: String,
     _data: tempfile::TempDir,
 }
@@ -159,7 +169,7 @@ impl Azurite {
             "azurite-blob (npm --prefix tests/servers install)",
         );
         wait_for_port(port, "azurite", &mut child);
-        Azurite { child, endpoint: format!("http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"), _data: data }
+        Azurite { child: Running(child), endpoint: format!("http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"), _data: data }
     }
 
     /// An azure-storage-blob connection string for the Python checks.
@@ -168,13 +178,6 @@ impl Azurite {
             "DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};BlobEndpoint={};",
             self.endpoint
         )
-    }
-}
-
-impl Drop for Azurite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -236,7 +239,7 @@ pub fn assert_ok(output: &Output) -> String {
 
 /// Serves a folder over HTTP on loopback (python's http.server), as a website `fetch` reads.
 pub struct HttpFiles {
-    child: Child,
+    child: Running,
     pub base: String,
 }
 
@@ -252,20 +255,13 @@ impl HttpFiles {
             "python3 -m http.server",
         );
         wait_for_port(port, "http.server", &mut child);
-        HttpFiles { child, base: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for HttpFiles {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        HttpFiles { child: Running(child), base: format!("http://127.0.0.1:{port}") }
     }
 }
 
 /// `compressor serve` on a free port, with the settings (connectors) of `cli`.
 pub struct Server {
-    child: Child,
+    child: Running,
     pub base: String,
     pub key: String,
     _data: tempfile::TempDir,
@@ -283,7 +279,7 @@ impl Server {
         command.arg(&key_file).arg("--data-dir").arg(data.path().join("results")).args(extra);
         let mut child = spawn(command.stdout(Stdio::null()).stderr(Stdio::piped()), "compressor serve");
         wait_for_port(port, "compressor serve", &mut child);
-        Server { child, base: format!("http://{listen}"), key, _data: data }
+        Server { child: Running(child), base: format!("http://{listen}"), key, _data: data }
     }
 
     /// The folder holding the key file (`keys`) and the results (`results/`).
@@ -310,13 +306,6 @@ impl Server {
         }
         let _ = self.child.wait();
         text
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
