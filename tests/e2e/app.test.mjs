@@ -98,6 +98,27 @@ async function rows() {
   return browser.$$('[data-testid="row"]');
 }
 
+/** Drops `files` on the window and waits until every row has finished. An X11 drag can be
+ * lost if the pointer outruns the drag source's grab on a loaded machine; then nothing at all
+ * was added, and the same drag is tried once more. */
+async function dropAndWait(files, timeoutMs = 120_000) {
+  const listed = (await rows()).length;
+  await nativeDrop(files);
+  const added = await browser
+    .waitUntil(async () => (await rows()).length > listed, { timeout: 15_000, interval: 250 })
+    .catch(() => false);
+  if (!added) await nativeDrop(files);
+  await waitUntilFinished(listed + files.length, timeoutMs);
+}
+
+/** The row listing the file named `name`, or undefined. */
+async function rowNamed(name) {
+  for (const row of await rows()) {
+    if ((await text(await row.$('[data-field="name"] .file-name'))).trim() === name) return row;
+  }
+  return undefined;
+}
+
 async function waitUntilFinished(count, timeoutMs) {
   await browser.waitUntil(
     async () => {
@@ -154,14 +175,7 @@ test("the empty window invites a drop", async () => {
 test("a native drop of real photos shows true sizes and hashes", async () => {
   const files = fs.readdirSync(photos).sort().map((name) => path.join(photos, name));
   const originals = Object.fromEntries(files.map((f) => [path.basename(f), { size: fs.statSync(f).size, sha: sha256(f) }]));
-  await nativeDrop(files);
-  // An X11 drag can be lost if the pointer outruns the drag source's grab on a loaded machine;
-  // then nothing at all was added, and the same drag is tried once more.
-  const added = await browser
-    .waitUntil(async () => (await rows()).length > 0, { timeout: 15_000, interval: 250 })
-    .catch(() => false);
-  if (!added) await nativeDrop(files);
-  await waitUntilFinished(files.length, 120_000);
+  await dropAndWait(files);
   assert.equal((await rows()).length, files.length, "each dropped file listed once");
 
   const seen = {};
@@ -365,17 +379,8 @@ test("a local folder connector: added, tested, and results uploaded into it", as
 
   // A photo dropped on the Files view is uploaded: the row names its URL, the file is there.
   await browser.$('[data-testid="view-files"]').click();
-  const before = (await rows()).length;
-  await nativeDrop([photo]);
-  const added = await browser
-    .waitUntil(async () => (await rows()).length > before, { timeout: 15_000, interval: 250 })
-    .catch(() => false);
-  if (!added) await nativeDrop([photo]);
-  await waitUntilFinished(before + 1, 120_000);
-  let uploaded;
-  for (const candidate of await rows()) {
-    if ((await text(await candidate.$('[data-field="name"] .file-name'))).trim() === "ToBucket.jpg") uploaded = candidate;
-  }
+  await dropAndWait([photo]);
+  const uploaded = await rowNamed("ToBucket.jpg");
   assert.ok(uploaded, "the dropped photo is listed");
   assert.equal(await uploaded.getAttribute("data-state"), "done");
   const url = await uploaded.getAttribute("data-url");
@@ -605,17 +610,8 @@ test("compressing on a Compressor API server (compressor serve), the key in the 
     const photo = path.join(folder, "Remote.jpg");
     fs.copyFileSync(path.join(media, "jpeg", "Path.jpg"), photo);
     const original = { size: fs.statSync(photo).size, sha: sha256(photo) };
-    const before = (await rows()).length;
-    await nativeDrop([photo]);
-    const added = await browser
-      .waitUntil(async () => (await rows()).length > before, { timeout: 15_000, interval: 250 })
-      .catch(() => false);
-    if (!added) await nativeDrop([photo]);
-    await waitUntilFinished(before + 1, 120_000);
-    let row;
-    for (const candidate of await rows()) {
-      if ((await text(await candidate.$('[data-field="name"] .file-name'))).trim() === "Remote.jpg") row = candidate;
-    }
+    await dropAndWait([photo]);
+    const row = await rowNamed("Remote.jpg");
     assert.ok(row, "the dropped photo is listed");
     const state = await row.getAttribute("data-state");
     if (state !== "done") assert.fail(`Remote.jpg is ${state}: ${await text(await row.$('[data-field="status"]'))}; server: ${serverLog}`);
