@@ -70,6 +70,26 @@ pub struct FetchRequest {
     archive: Option<ArchiveOptions>,
 }
 
+/// The answers both compressing routes (`upload`, `fetch`) share.
+#[derive(utoipa::IntoResponses)]
+// Describes answers, never built (the handlers answer with `Response`s): neither its unused
+// variants nor their sizes matter.
+#[allow(dead_code, clippy::large_enum_variant)]
+pub enum CompressionAnswers {
+    /// Compressed; or `skipped` when the input was already as small as it gets
+    #[response(status = 200)]
+    Done(crate::wire::ApiResult),
+    /// A long job (over 32 MB, `async`, or a `webhook`): follow its `url`
+    #[response(status = 202)]
+    Queued(crate::wire::JobRunning),
+    /// The compression failed on the server
+    #[response(status = 500)]
+    Failed(crate::wire::ApiError),
+    /// Storing the result through the connector failed
+    #[response(status = 502)]
+    NotStored(crate::wire::ApiError),
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

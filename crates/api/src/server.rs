@@ -284,14 +284,11 @@ fn multipart_failure(id: &str, what: &str, err: axum::extract::multipart::Multip
     tag = "compress",
     request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "Compressed; or `skipped` when the input was already as small as it gets", body = ApiResult),
-        (status = 202, description = "A long job (over 32 MB, `async`, or a `webhook`): follow its `url`", body = JobRunning),
+        crate::openapi::CompressionAnswers,
         (status = 400, description = "The multipart body is malformed or ends early", body = ApiError),
         (status = 408, description = "The client stopped sending the body", body = ApiError),
         (status = 413, description = "The upload is over the server's size limit", body = ApiError),
         (status = 422, description = "Invalid options, a missing file, or a file that cannot be compressed", body = ApiError),
-        (status = 500, description = "The compression failed on the server", body = ApiError),
-        (status = 502, description = "Storing the result through the connector failed", body = ApiError),
     )
 )]
 pub(crate) async fn upload(
@@ -385,12 +382,9 @@ pub(crate) async fn upload(
     tag = "compress",
     request_body(content = crate::openapi::FetchRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Compressed; or `skipped` when the input was already as small as it gets", body = ApiResult),
-        (status = 202, description = "A long job (over 32 MB, `async`, or a `webhook`): follow its `url`", body = JobRunning),
+        crate::openapi::CompressionAnswers,
         (status = 413, description = "The body is over the server's size limit", body = ApiError),
         (status = 422, description = "Invalid JSON or options, or a URL that cannot be fetched", body = ApiError),
-        (status = 500, description = "The compression failed on the server", body = ApiError),
-        (status = 502, description = "Storing the result through the connector failed", body = ApiError),
     )
 )]
 pub(crate) async fn fetch(
