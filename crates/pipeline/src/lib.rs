@@ -312,6 +312,9 @@ pub fn recover_destinations(paths: &[PathBuf], policy: &OutputPolicy) -> Vec<sin
 
 /// Runs `job` over `sources` on a bounded pool of workers. `on_result` is called from the
 /// workers as each file finishes; setting `cancel` stops files not yet started.
+///
+/// The workers take the files largest first, each the next one as it comes free: otherwise
+/// a big file drawn last keeps one core busy while the others idle at the end of the batch.
 pub fn run_batch(
     engine: &Engine,
     sources: &[Source],
@@ -319,15 +322,24 @@ pub fn run_batch(
     cancel: &AtomicBool,
     on_result: impl Fn(Result<FileOutcome, FileError>) + Sync,
 ) -> Result<(), String> {
-    use rayon::prelude::*;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(job.jobs).build().map_err(|e| e.to_string())?;
+    let workers = pool.current_num_threads().min(sources.len()).max(1);
     let reservations = Reservations::for_sources(sources, &job.policy);
-    pool.install(|| {
-        sources.par_iter().with_max_len(1).for_each(|source| {
-            if !cancel.load(Ordering::Relaxed) {
-                on_result(process(engine, source, job, &reservations));
-            }
-        })
+    let mut order: Vec<(u64, usize)> =
+        sources.iter().enumerate().map(|(i, s)| (std::fs::metadata(&s.path).map_or(0, |m| m.len()), i)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    pool.scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|_| {
+                while let Some(&(_, index)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    on_result(process(engine, &sources[index], job, &reservations));
+                }
+            });
+        }
     });
     Ok(())
 }

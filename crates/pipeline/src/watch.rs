@@ -405,7 +405,9 @@ impl WatchLoop {
         Some((path, stamp))
     }
 
-    /// Compresses finished files on the rule's worker pool, then records and reports them.
+    /// Compresses finished files on the rule's worker pool, recording and reporting them a few
+    /// at a time: a burst of a thousand files shows progress as it goes rather than all at the
+    /// end.
     fn handle(&mut self, ready: Vec<(PathBuf, (u64, u128))>) {
         use rayon::prelude::*;
         let work: Vec<_> = ready.into_iter().filter_map(|(path, stamp)| self.triage(path, stamp)).collect();
@@ -415,36 +417,45 @@ impl WatchLoop {
         let sources: Vec<Source> =
             work.iter().map(|(path, _)| Source { path: path.clone(), root: Some(self.rule.folder.clone()) }).collect();
         self.reservations.reserve_own_names(&sources, &self.rule.job.policy);
-        let (engine, job, reservations) = (&self.engine, &self.rule.job, &self.reservations);
-        let compress = || -> Vec<_> {
-            sources.par_iter().with_max_len(1).map(|source| process(engine, source, job, reservations)).collect()
-        };
-        let results = match &self.pool {
-            Some(pool) => pool.install(compress),
-            None => sources.iter().map(|source| process(engine, source, job, reservations)).collect(),
-        };
-        for ((path, stamp), result) in work.into_iter().zip(results) {
-            match &result {
-                Ok(outcome) => {
-                    if outcome.destination.is_some() {
-                        self.index.outputs.insert(outcome.report.output.hashes.sha256.clone());
-                    }
-                    // In place, the file now at `path` is the output: remember its stamp, not the old one.
-                    let stamp_after = self::stamp(&path).unwrap_or(stamp);
-                    self.index.inputs.insert(path, stamp_after);
-                }
-                Err(_) => {
-                    // A damaged file is not retried until it changes.
-                    self.index.inputs.insert(path, stamp);
-                }
+        let chunk = 4 * self.pool.as_ref().map_or(1, |pool| pool.current_num_threads());
+        let mut work = work.into_iter();
+        for some in sources.chunks(chunk) {
+            let (engine, job, reservations) = (&self.engine, &self.rule.job, &self.reservations);
+            let compress = || -> Vec<_> {
+                some.par_iter().with_max_len(1).map(|source| process(engine, source, job, reservations)).collect()
+            };
+            let results = match &self.pool {
+                Some(pool) => pool.install(compress),
+                None => some.iter().map(|source| process(engine, source, job, reservations)).collect(),
+            };
+            for ((path, stamp), result) in work.by_ref().zip(results) {
+                self.record(path, stamp, result);
             }
-            (self.on_event)(match result {
-                Ok(outcome) => WatchEvent::Compressed { outcome: Box::new(outcome) },
-                Err(error) => WatchEvent::Failed { error },
-            });
         }
         if let Err(err) = self.index.save() {
             self.notice(format!("cannot save the watch index: {err}"));
         }
+    }
+
+    /// Remembers a processed file in the index (so it is not processed again) and reports it.
+    fn record(&mut self, path: PathBuf, stamp: (u64, u128), result: Result<FileOutcome, FileError>) {
+        match &result {
+            Ok(outcome) => {
+                if outcome.destination.is_some() {
+                    self.index.outputs.insert(outcome.report.output.hashes.sha256.clone());
+                }
+                // In place, the file now at `path` is the output: remember its stamp, not the old one.
+                let stamp_after = self::stamp(&path).unwrap_or(stamp);
+                self.index.inputs.insert(path, stamp_after);
+            }
+            Err(_) => {
+                // A damaged file is not retried until it changes.
+                self.index.inputs.insert(path, stamp);
+            }
+        }
+        (self.on_event)(match result {
+            Ok(outcome) => WatchEvent::Compressed { outcome: Box::new(outcome) },
+            Err(error) => WatchEvent::Failed { error },
+        });
     }
 }
