@@ -151,6 +151,9 @@ export type AudioOptions_Serialize = {
 	sample_rate?: number,
 };
 
+/**  The word `auto`. */
+export type AutoQuality = "auto";
+
 /**  How hard to compress. `high` is the API's default. */
 export type Compression = 
 /**  Light: visually lossless, keeps full chroma resolution. */
@@ -322,8 +325,11 @@ export type ImageOptions = ImageOptions_Serialize | ImageOptions_Deserialize;
 
 export type ImageOptions_Deserialize = {
 	compression?: Compression,
-	/**  Encoder quality 1–100 for lossy formats; overrides the level's own quality. */
-	quality?: number | null,
+	/**
+	 *  Encoder quality for lossy formats: `"auto"` (the default) picks it per image for the
+	 *  level's perceptual target; a number 1–100 fixes it.
+	 */
+	quality?: Quality | null,
 	/**  Keep every pixel exactly (JPEG: re-encode the existing coefficients only). */
 	lossless?: boolean,
 	format?: ImageFormat | null,
@@ -342,8 +348,11 @@ export type ImageOptions_Deserialize = {
 
 export type ImageOptions_Serialize = {
 	compression: Compression,
-	/**  Encoder quality 1–100 for lossy formats; overrides the level's own quality. */
-	quality?: number,
+	/**
+	 *  Encoder quality for lossy formats: `"auto"` (the default) picks it per image for the
+	 *  level's perceptual target; a number 1–100 fixes it.
+	 */
+	quality?: Quality,
 	/**  Keep every pixel exactly (JPEG: re-encode the existing coefficients only). */
 	lossless?: boolean,
 	format?: ImageFormat,
@@ -562,6 +571,16 @@ export type ProviderInfo_Serialize = {
 	/**  What the credentials need, shown under the fields. */
 	permissions: string,
 };
+
+/**  `"auto"` or a fixed encoder quality. */
+export type Quality = 
+/**  One encoder quality, 1–100, for every image. */
+number | 
+/**
+ *  Per image, the lowest quality whose SSIMULACRA2 score keeps the level's target (JPEG
+ *  and WebP; a PNG palette is kept only when it keeps the target).
+ */
+AutoQuality;
 
 /**  A file as the queue knows it. */
 export type QueuedItem = {

@@ -186,9 +186,10 @@ pub enum ImageFormat {
 pub struct ImageOptions {
     #[serde(default)]
     pub compression: Compression,
-    /// Encoder quality 1–100 for lossy formats; overrides the level's own quality.
+    /// Encoder quality for lossy formats: `"auto"` (the default) picks it per image for the
+    /// level's perceptual target; a number 1–100 fixes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quality: Option<u8>,
+    pub quality: Option<Quality>,
     /// Keep every pixel exactly (JPEG: re-encode the existing coefficients only).
     #[serde(default, skip_serializing_if = "is_false")]
     pub lossless: bool,
@@ -207,6 +208,64 @@ pub struct ImageOptions {
     /// with the closest size reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_size: Option<u64>,
+}
+
+/// `"auto"` or a fixed encoder quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Quality {
+    /// One encoder quality, 1–100, for every image.
+    Fixed(u8),
+    /// Per image, the lowest quality whose SSIMULACRA2 score keeps the level's target (JPEG
+    /// and WebP; a PNG palette is kept only when it keeps the target).
+    Auto(AutoQuality),
+}
+
+/// The word `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AutoQuality {
+    Auto,
+}
+
+impl Quality {
+    pub const AUTO: Quality = Quality::Auto(AutoQuality::Auto);
+}
+
+// By hand, not `untagged`: serde's untagged error ("did not match any variant") names
+// neither what was given nor what is wanted.
+impl<'de> Deserialize<'de> for Quality {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Quality;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quality from 1 to 100, or \"auto\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Quality, E> {
+                u8::try_from(value)
+                    .map(Quality::Fixed)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(value), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Quality, E> {
+                u64::try_from(value)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(value), &self))
+                    .and_then(|value| self.visit_u64(value))
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Quality, E> {
+                if value == "auto" {
+                    Ok(Quality::AUTO)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(value), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -303,8 +362,16 @@ impl Options {
 }
 
 impl ImageOptions {
+    /// The quality asked for, unless it is `auto` or absent.
+    pub fn fixed_quality(&self) -> Option<u8> {
+        match self.quality {
+            Some(Quality::Fixed(quality)) => Some(quality),
+            _ => None,
+        }
+    }
+
     fn validate(&self, errors: &mut Vec<FieldError>) {
-        if let Some(quality) = self.quality {
+        if let Some(Quality::Fixed(quality)) = self.quality {
             if !(1..=100).contains(&quality) {
                 errors.push(FieldError::new("image.quality", "Must be between 1 and 100."));
             }
@@ -507,6 +574,22 @@ mod tests {
         assert_eq!(errors[0].field, "image.quality");
         let errors = errors_of("not json");
         assert_eq!(errors[0].field, "options");
+    }
+
+    #[test]
+    fn quality_is_a_number_or_auto() {
+        let auto = Options::from_json(r#"{"image": {"quality": "auto"}}"#).unwrap();
+        assert_eq!(auto.image.quality, Some(Quality::AUTO));
+        assert_eq!(auto.image.fixed_quality(), None);
+        assert_eq!(serde_json::to_string(&auto.image.quality).unwrap(), r#""auto""#);
+        let fixed = Options::from_json(r#"{"image": {"quality": 62}}"#).unwrap();
+        assert_eq!(fixed.image.fixed_quality(), Some(62));
+        for wrong in [r#""best""#, "-3", "300", "7.5", "[75]"] {
+            let errors = errors_of(&format!(r#"{{"image": {{"quality": {wrong}}}}}"#));
+            assert_eq!(errors[0].field, "image.quality", "{wrong}: {errors:?}");
+        }
+        let errors = errors_of(r#"{"image": {"quality": "best"}}"#);
+        assert!(errors[0].message.contains(r#"from 1 to 100, or "auto""#), "{errors:?}");
     }
 
     #[test]

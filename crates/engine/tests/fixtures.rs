@@ -289,7 +289,7 @@ fn bad_inputs_give_clear_errors() {
 #[test]
 fn invalid_options_are_rejected_before_any_work() {
     let mut options = Options::default();
-    options.image.quality = Some(0);
+    options.image.quality = Some(compressor_engine::options::Quality::Fixed(0));
     let err = Engine::default().compress(&fixture("photo.jpg"), "p.jpg", &options).unwrap_err();
     let EngineError::Invalid(invalid) = err else { panic!("{err:?}") };
     assert_eq!(invalid.errors[0].field, "image.quality");

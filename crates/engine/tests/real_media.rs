@@ -82,3 +82,58 @@ fn a_16_megabyte_photo_resizes_within_memory() {
     let output = decode(&result.output.unwrap());
     assert_eq!((output.width(), output.height()), (1920, 1080));
 }
+
+/// SSIMULACRA2 of the whole output against the whole input.
+fn ssimulacra2_of(before: &image::DynamicImage, after: &image::DynamicImage) -> f64 {
+    let linear = |image: &image::DynamicImage| {
+        let rgb = image.to_rgb8();
+        let data = rgb.pixels().map(|p| p.0.map(|c| f32::from(c) / 255.0)).collect();
+        ssimulacra2::Rgb::new(
+            data,
+            rgb.width() as usize,
+            rgb.height() as usize,
+            ssimulacra2::TransferCharacteristic::SRGB,
+            ssimulacra2::ColorPrimaries::BT709,
+        )
+        .unwrap()
+    };
+    ssimulacra2::compute_frame_ssimulacra2(linear(before), linear(after)).unwrap()
+}
+
+#[test]
+fn auto_quality_lands_different_photos_near_the_levels_target() {
+    // Kite needs a higher JPEG quality than EveningGlow for the same look (at q75 they score
+    // about 74 and 82): the search must tell them apart and land both near `high`'s 76.
+    let engine = Engine::default();
+    let mut qualities = Vec::new();
+    for name in ["Kite.jpg", "EveningGlow.jpg"] {
+        let input = std::fs::read(media_dir().join("jpeg").join(name)).unwrap();
+        let result = engine.compress(&input, name, &Options::default()).unwrap();
+        let chosen = result.report.actions.iter().find(|a| a.contains("chosen for SSIMULACRA2")).cloned();
+        let chosen = chosen.unwrap_or_else(|| panic!("{name}: no quality search in {:?}", result.report.actions));
+        let quality: u8 = chosen.trim_start_matches("quality ").split(' ').next().unwrap().parse().unwrap();
+        let score = ssimulacra2_of(&decode(&input), &decode(&result.output.unwrap()));
+        assert!((72.0..=80.0).contains(&score), "{name}: {chosen}, but the whole image scores {score:.1}");
+        qualities.push(quality);
+    }
+    assert!(qualities[0] > qualities[1] + 5, "Kite should need more quality than EveningGlow: {qualities:?}");
+
+    let fixed = Options::from_json(r#"{"image": {"quality": 75}}"#).unwrap();
+    let input = std::fs::read(media_dir().join("jpeg/Kite.jpg")).unwrap();
+    let result = engine.compress(&input, "Kite.jpg", &fixed).unwrap();
+    assert!(result.report.actions.iter().all(|a| !a.contains("chosen")), "{:?}", result.report.actions);
+    assert!(result.report.actions.iter().any(|a| a.contains("q75")), "{:?}", result.report.actions);
+}
+
+#[test]
+fn medium_searches_both_chroma_resolutions_and_keeps_the_smaller() {
+    let input = std::fs::read(media_dir().join("jpeg/FallenLeaf.jpg")).unwrap();
+    let medium = Options::from_json(r#"{"image": {"compression": "medium"}}"#).unwrap();
+    let result = Engine::default().compress(&input, "FallenLeaf.jpg", &medium).unwrap();
+    let actions = &result.report.actions;
+    let chosen = actions.iter().find(|a| a.contains("chroma the smaller")).unwrap_or_else(|| panic!("{actions:?}"));
+    let chroma = if chosen.contains("4:4:4 chroma") { "4:4:4" } else { "4:2:0" };
+    assert!(actions.iter().any(|a| a.starts_with("mozjpeg") && a.contains(chroma)), "{actions:?}");
+    let score = ssimulacra2_of(&decode(&input), &decode(&result.output.unwrap()));
+    assert!((83.0..=91.0).contains(&score), "{chosen}, but the whole image scores {score:.1}");
+}

@@ -56,6 +56,11 @@ pub(crate) fn encode(
         let mut compress = mozjpeg::Compress::new(color_space);
         compress.set_size(width, height);
         compress.set_quality(quality);
+        // mozjpeg's table tuned for MS-SSIM (cjpeg's `-quant-table 2`) instead of its default
+        // (ImageMagick's): at equal SSIMULACRA2 it took 3 to 7 % fewer bytes on the fetched
+        // photos. Scaled by the quality as libjpeg scales its own tables.
+        compress.set_luma_qtable(&mozjpeg::qtable::MSSSIM_Luma.scaled(quality, quality));
+        compress.set_chroma_qtable(&mozjpeg::qtable::MSSSIM_Chroma.scaled(quality, quality));
         compress.set_progressive_mode();
         compress.set_optimize_coding(true);
         compress.set_optimize_scans(true);
