@@ -1,5 +1,7 @@
 //! `compressor-bench`: runs our CLI and peer tools on the same real images and prints, per
-//! file and tool, the output bytes, wall time, peak memory and SSIMULACRA2 against the original.
+//! file and tool, the output bytes, wall time, peak memory and SSIMULACRA2 against the original;
+//! then per tool the totals and the median bytes ratio against ours; Caesium's bytes at *our*
+//! score (equal quality); the batch throughput; and a bytes-vs-score plot (PNG).
 //! A benchmark, not a test: it asserts nothing. `scripts/bench.sh` installs the peers and runs it.
 
 use std::path::{Path, PathBuf};
@@ -7,6 +9,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+
+mod plot;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -39,6 +43,12 @@ fn tools(compressor: &str, tool_dir: &Path) -> Vec<Tool> {
             kind: Kind::Jpeg,
             program: ours.clone(),
             args: &["compress", "{in}", "--out", "{out}"],
+        },
+        Tool {
+            name: "compressor q75",
+            kind: Kind::Jpeg,
+            program: ours.clone(),
+            args: &["compress", "{in}", "--out", "{out}", "--options", r#"{"image": {"quality": 75}}"#],
         },
         Tool {
             name: "compressor lossless",
@@ -204,33 +214,62 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// One tool's result on one file.
+struct Row {
+    tool: String,
+    kind: Kind,
+    file: String,
+    original_bytes: u64,
+    measurement: Measurement,
+}
+
+/// The photos: the test media's five wallpapers plus the bench set (`scripts/bench.sh` fetches
+/// it), and the PNGs.
+fn inputs(media: &Path) -> Result<Vec<(Kind, PathBuf)>> {
+    let mut inputs: Vec<(Kind, PathBuf)> = Vec::new();
+    for (folder, kind, required) in
+        [("jpeg", Kind::Jpeg, true), ("bench-photos", Kind::Jpeg, false), ("png", Kind::Png, true)]
+    {
+        let files = match std::fs::read_dir(media.join(folder)) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())),
+            Err(_) if !required => continue,
+            Err(err) => {
+                return Err(err).with_context(|| format!("{}/{folder}: run tests/media/fetch.sh", media.display()))
+            }
+        };
+        let is_image = |p: &PathBuf| p.extension().is_some_and(|e| e == "jpg" || e == "png");
+        let mut files: Vec<PathBuf> = files.filter(is_image).collect();
+        files.sort();
+        for file in files {
+            // The bench set repeats none of the test media's photos.
+            if !inputs.iter().any(|(_, known)| known.file_name() == file.file_name()) {
+                inputs.push((kind, file));
+            }
+        }
+    }
+    Ok(inputs)
+}
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: compressor-bench MEDIA_DIR COMPRESSOR_BIN [TOOL_DIR]";
+    let usage = "usage: compressor-bench MEDIA_DIR COMPRESSOR_BIN [TOOL_DIR [RESULTS_DIR]]";
     let media = PathBuf::from(args.next().context(usage)?);
     let compressor = args.next().context(usage)?;
     let tool_dir = PathBuf::from(args.next().unwrap_or_default());
+    let results = PathBuf::from(args.next().unwrap_or_else(|| "bench-results".into()));
+    std::fs::create_dir_all(&results)?;
     let scratch = tempfile_dir()?;
-
-    let mut inputs: Vec<(Kind, PathBuf)> = Vec::new();
-    for (folder, kind) in [("jpeg", Kind::Jpeg), ("png", Kind::Png)] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(media.join(folder))
-            .with_context(|| format!("{}/{folder}: run tests/media/fetch.sh", media.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        inputs.extend(files.into_iter().map(|f| (kind, f)));
-    }
+    let inputs = inputs(&media)?;
     let tools = tools(&compressor, &tool_dir);
-    // Per tool name and kind: (bytes, seconds, peak MB, scores, size ratios against ours).
-    let mut totals: Vec<(String, Kind, u64, f64, f64, Vec<f64>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut caesium_at_our_score: Vec<(String, u64, f64, Option<Matched>)> = Vec::new();
 
     println!("| file | tool | bytes | % of original | time (s) | peak MB | SSIMULACRA2 |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for (kind, input) in &inputs {
         let original = image::open(input)?;
         let original_bytes = std::fs::metadata(input)?.len();
-        let name = input.file_name().unwrap_or_default().to_string_lossy();
+        let name = input.file_name().unwrap_or_default().to_string_lossy().to_string();
         for tool in tools.iter().filter(|t| t.kind == *kind) {
             match measure(tool, input, &original, &scratch) {
                 Ok(m) => {
@@ -243,29 +282,210 @@ fn main() -> Result<()> {
                         m.peak_mb,
                         m.score
                     );
-                    match totals.iter_mut().find(|t| t.0 == tool.name && t.1 == *kind) {
-                        Some(t) => {
-                            t.2 += m.bytes;
-                            t.3 += m.seconds;
-                            t.4 = t.4.max(m.peak_mb);
-                            t.5.push(m.score);
-                        }
-                        None => {
-                            totals.push((tool.name.to_string(), *kind, m.bytes, m.seconds, m.peak_mb, vec![m.score]))
-                        }
-                    }
+                    rows.push(Row {
+                        tool: tool.name.to_string(),
+                        kind: *kind,
+                        file: name.clone(),
+                        original_bytes,
+                        measurement: m,
+                    });
                 }
                 Err(err) => println!("| {name} | {} | failed: {err:#} | | | | |", tool.name),
             }
         }
+        if *kind == Kind::Jpeg {
+            let ours = rows.iter().find(|r| r.file == name && r.tool == "compressor");
+            let caesium = rows.iter().find(|r| r.file == name && r.tool == "caesiumclt q75");
+            if let (Some(ours), Some(caesium)) = (ours, caesium) {
+                let (bytes, score) = (ours.measurement.bytes, ours.measurement.score);
+                let start = (75, caesium.measurement.bytes, caesium.measurement.score);
+                let matched = caesium_at_score(&tools, input, &original, &scratch, score, start).ok();
+                caesium_at_our_score.push((name.clone(), bytes, score, matched));
+            }
+        }
     }
-    println!();
-    println!("| kind | tool | total bytes | total time (s) | max peak MB | median SSIMULACRA2 |");
-    println!("|---|---|---:|---:|---:|---:|");
-    for (name, kind, bytes, seconds, peak, mut scores) in totals {
-        println!("| {kind:?} | {name} | {bytes} | {seconds:.2} | {peak:.0} | {:.2} |", median(&mut scores));
+
+    summary(&rows);
+    equal_quality(&caesium_at_our_score);
+    let photos: Vec<&PathBuf> = inputs.iter().filter(|(k, _)| *k == Kind::Jpeg).map(|(_, p)| p).collect();
+    throughput(&tools, &photos, &scratch)?;
+    let plot = results.join("bytes-vs-score.png");
+    match plot::bytes_vs_score(&rows, &caesium_at_our_score, &plot) {
+        Ok(()) => println!("\nPlot: {}", plot.display()),
+        Err(err) => println!("\nPlot not drawn: {err:#}"),
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Per tool: totals, median score, and the median of (tool's bytes / our bytes) per file.
+fn summary(rows: &[Row]) {
+    println!();
+    println!(
+        "| kind | tool | total bytes | median bytes vs ours | median SSIMULACRA2 | total time (s) | max peak MB |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let mut seen: Vec<(String, Kind)> = Vec::new();
+    for row in rows {
+        if seen.contains(&(row.tool.clone(), row.kind)) {
+            continue;
+        }
+        seen.push((row.tool.clone(), row.kind));
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.tool == row.tool && r.kind == row.kind).collect();
+        let mut ratios: Vec<f64> = mine
+            .iter()
+            .filter_map(|r| {
+                let ours = rows.iter().find(|o| o.tool == "compressor" && o.kind == r.kind && o.file == r.file)?;
+                Some(r.measurement.bytes as f64 / ours.measurement.bytes as f64)
+            })
+            .collect();
+        let mut scores: Vec<f64> = mine.iter().map(|r| r.measurement.score).collect();
+        println!(
+            "| {:?} | {} | {} | {:.3} | {:.2} | {:.2} | {:.0} |",
+            row.kind,
+            row.tool,
+            mine.iter().map(|r| r.measurement.bytes).sum::<u64>(),
+            median(&mut ratios),
+            median(&mut scores),
+            mine.iter().map(|r| r.measurement.seconds).sum::<f64>(),
+            mine.iter().map(|r| r.measurement.peak_mb).fold(0.0, f64::max),
+        );
+    }
+}
+
+/// Caesium's output at our score, per photo: our bytes over Caesium's at equal quality.
+fn equal_quality(matched: &[(String, u64, f64, Option<Matched>)]) {
+    println!();
+    println!("Equal quality: Caesium's bytes at our SSIMULACRA2 (interpolated between two real Caesium runs that bracket it)");
+    println!();
+    println!(
+        "| photo | our bytes | our SSIMULACRA2 | Caesium bytes at that score | Caesium qualities | ours / Caesium |"
+    );
+    println!("|---|---:|---:|---:|---|---:|");
+    let mut ratios = Vec::new();
+    for (file, bytes, score, found) in matched {
+        match found {
+            Some(m) => {
+                let ratio = *bytes as f64 / m.bytes;
+                ratios.push(ratio);
+                println!(
+                    "| {file} | {bytes} | {score:.2} | {:.0} | q{}–q{} | {ratio:.3} |",
+                    m.bytes, m.qualities.0, m.qualities.1
+                );
+            }
+            None => println!("| {file} | {bytes} | {score:.2} | not bracketed | | |"),
+        }
+    }
+    println!("\nMedian ours / Caesium at equal SSIMULACRA2: {:.3} over {} photos", median(&mut ratios), ratios.len());
+}
+
+/// Caesium's bytes at one score.
+struct Matched {
+    bytes: f64,
+    qualities: (u8, u8),
+    /// The runs made: (quality, bytes, score).
+    runs: Vec<(u8, u64, f64)>,
+}
+
+/// Runs caesiumclt at a few qualities around `score` (secant steps from its q75 run) until
+/// two runs bracket it, then interpolates log-bytes linearly in score between them.
+fn caesium_at_score(
+    tools: &[Tool],
+    input: &Path,
+    original: &image::DynamicImage,
+    scratch: &Path,
+    score: f64,
+    start: (u8, u64, f64),
+) -> Result<Matched> {
+    let caesium = tools.iter().find(|t| t.name == "caesiumclt q75").context("no caesiumclt")?;
+    let mut runs = vec![start];
+    for _ in 0..4 {
+        let below = runs.iter().filter(|r| r.2 < score).max_by(|a, b| a.2.total_cmp(&b.2)).copied();
+        let above = runs.iter().filter(|r| r.2 >= score).min_by(|a, b| a.2.total_cmp(&b.2)).copied();
+        if let (Some(low), Some(high)) = (below, above) {
+            if high.0.abs_diff(low.0) <= 3 {
+                let t = (score - low.2) / (high.2 - low.2);
+                let bytes = ((low.1 as f64).ln() + t * ((high.1 as f64).ln() - (low.1 as f64).ln())).exp();
+                return Ok(Matched { bytes, qualities: (low.0.min(high.0), low.0.max(high.0)), runs });
+            }
+        }
+        let next = match (below, above) {
+            (Some(low), Some(high)) => {
+                let q = f64::from(low.0) + (score - low.2) * (f64::from(high.0) - f64::from(low.0)) / (high.2 - low.2);
+                (q.round() as u8).clamp(low.0.min(high.0) + 1, low.0.max(high.0) - 1)
+            }
+            _ => {
+                let last = runs[runs.len() - 1];
+                (f64::from(last.0) + (score - last.2) / 0.45).round().clamp(1.0, 100.0) as u8
+            }
+        };
+        if runs.iter().any(|r| r.0 == next) {
+            break;
+        }
+        let quality = next.to_string();
+        let args: Vec<&str> = ["-q", quality.as_str(), "-o", "{out}", "{in}"].to_vec();
+        let tool =
+            Tool { name: "caesiumclt match", kind: Kind::Jpeg, program: caesium.program.clone(), args: leak(args) };
+        let m = measure(&tool, input, original, scratch)?;
+        runs.push((next, m.bytes, m.score));
+    }
+    let below = runs.iter().filter(|r| r.2 < score).max_by(|a, b| a.2.total_cmp(&b.2)).copied();
+    let above = runs.iter().filter(|r| r.2 >= score).min_by(|a, b| a.2.total_cmp(&b.2)).copied();
+    let (Some(low), Some(high)) = (below, above) else { bail!("Caesium's runs did not bracket {score:.2}") };
+    let t = (score - low.2) / (high.2 - low.2);
+    let bytes = ((low.1 as f64).ln() + t * ((high.1 as f64).ln() - (low.1 as f64).ln())).exp();
+    Ok(Matched { bytes, qualities: (low.0.min(high.0), low.0.max(high.0)), runs })
+}
+
+/// `Tool` holds static arguments; a few dozen short strings for the whole run.
+fn leak(args: Vec<&str>) -> &'static [&'static str] {
+    let owned: Vec<&'static str> = args.into_iter().map(|a| &*Box::leak(a.to_string().into_boxed_str())).collect();
+    Box::leak(owned.into_boxed_slice())
+}
+
+/// All photos in one invocation per tool: what a user dropping a folder waits for.
+fn throughput(tools: &[Tool], photos: &[&PathBuf], scratch: &Path) -> Result<()> {
+    println!();
+    println!(
+        "Batch: all {} photos in one run per tool, on {} cores",
+        photos.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+    println!("| tool | wall time (s) | photos/s | peak MB |");
+    println!("|---|---:|---:|---:|");
+    let batch_tools = ["compressor", "compressor q75", "caesiumclt q75"];
+    for name in batch_tools {
+        let Some(tool) = tools.iter().find(|t| t.name == name && t.kind == Kind::Jpeg) else { continue };
+        let out = scratch.join("batch");
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out)?;
+        let time_file = scratch.join("batch-time.txt");
+        let mut args: Vec<String> = Vec::new();
+        for arg in tool.args {
+            if *arg == "{in}" {
+                args.extend(photos.iter().map(|p| p.display().to_string()));
+            } else {
+                args.push(arg.replace("{out}", &out.display().to_string()));
+            }
+        }
+        let started = Instant::now();
+        let status = Command::new("/usr/bin/time")
+            .args(["-f", "%M", "-o"])
+            .arg(&time_file)
+            .arg(&tool.program)
+            .args(&args)
+            .output()?;
+        let seconds = started.elapsed().as_secs_f64();
+        let written = std::fs::read_dir(&out)?.count();
+        if !status.status.success() || written != photos.len() {
+            println!("| {name} | failed: {written} outputs, exit {:?} | | |", status.status.code());
+            continue;
+        }
+        let peak_kb: f64 =
+            std::fs::read_to_string(&time_file)?.lines().last().unwrap_or("0").trim().parse().unwrap_or(0.0);
+        println!("| {name} | {seconds:.2} | {:.2} | {:.0} |", photos.len() as f64 / seconds, peak_kb / 1024.0);
+    }
     Ok(())
 }
 
