@@ -8,18 +8,6 @@ use mozjpeg::qtable::*;
 
 /// A name, the chroma subsampling factor, and the (luma, chroma) tables (`None`: mozjpeg's).
 type Config<'a> = (&'a str, u8, Option<(&'a QTable, &'a QTable)>);
-fn rgb(i: &RgbImage) -> ssimulacra2::Rgb {
-    let data: Vec<[f32; 3]> =
-        i.pixels().map(|p| [p[0] as f32 / 255.0, p[1] as f32 / 255.0, p[2] as f32 / 255.0]).collect();
-    ssimulacra2::Rgb::new(
-        data,
-        i.width() as usize,
-        i.height() as usize,
-        ssimulacra2::TransferCharacteristic::SRGB,
-        ssimulacra2::ColorPrimaries::BT709,
-    )
-    .unwrap()
-}
 fn encode(img: &RgbImage, q: f32, sub: u8, table: Option<(&QTable, &QTable)>) -> Vec<u8> {
     let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
     c.set_size(img.width() as usize, img.height() as usize);
@@ -53,7 +41,7 @@ fn main() {
         for q in [60.0, 72.0, 84.0] {
             let b = encode(&x, q, sub, table);
             let y = image::load_from_memory(&b).unwrap().to_rgb8();
-            let s = ssimulacra2::compute_frame_ssimulacra2(rgb(&x), rgb(&y)).unwrap();
+            let s = compressor_engine::ssimulacra2(&x, &y).unwrap();
             pts.push((q, b.len() as f64, s));
         }
         // interpolate bytes at target score (log-bytes linear in score)

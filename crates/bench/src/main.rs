@@ -157,15 +157,7 @@ fn measure(tool: &Tool, input: &Path, original: &image::DynamicImage, scratch: &
         .iter()
         .map(|a| a.replace("{in}", &input.display().to_string()).replace("{out}", &out.display().to_string()))
         .collect();
-    let started = Instant::now();
-    let status = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&time_file)
-        .arg(&tool.program)
-        .args(&args)
-        .output()
-        .with_context(|| format!("running {}", tool.program))?;
-    let seconds = started.elapsed().as_secs_f64();
+    let (status, seconds, peak_mb) = timed(&tool.program, &args, &time_file)?;
     let produced: Vec<PathBuf> = std::fs::read_dir(&out)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     let [output] = produced.as_slice() else {
         bail!(
@@ -176,33 +168,33 @@ fn measure(tool: &Tool, input: &Path, original: &image::DynamicImage, scratch: &
             String::from_utf8_lossy(&status.stderr).trim()
         );
     };
-    let peak_kb: f64 = std::fs::read_to_string(&time_file)?.lines().last().unwrap_or("0").trim().parse().unwrap_or(0.0);
     let decoded = image::open(output).with_context(|| format!("decoding {}", output.display()))?;
     Ok(Measurement {
         bytes: std::fs::metadata(output)?.len(),
         seconds,
-        peak_mb: peak_kb / 1024.0,
+        peak_mb,
         score: ssimulacra2(original, &decoded)?,
     })
 }
 
-fn to_ssim_rgb(image: &image::DynamicImage) -> Result<ssimulacra2::Rgb> {
-    let rgb = image.to_rgb8();
-    let data: Vec<[f32; 3]> =
-        rgb.pixels().map(|p| [f32::from(p[0]) / 255.0, f32::from(p[1]) / 255.0, f32::from(p[2]) / 255.0]).collect();
-    ssimulacra2::Rgb::new(
-        data,
-        rgb.width() as usize,
-        rgb.height() as usize,
-        ssimulacra2::TransferCharacteristic::SRGB,
-        ssimulacra2::ColorPrimaries::BT709,
-    )
-    .map_err(|e| anyhow::anyhow!("{e:?}"))
+/// Runs `program` under GNU time: its output, wall seconds and peak memory (MB).
+fn timed(program: &str, args: &[String], time_file: &Path) -> Result<(std::process::Output, f64, f64)> {
+    let started = Instant::now();
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(time_file)
+        .arg(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_kb: f64 = std::fs::read_to_string(time_file)?.lines().last().unwrap_or("0").trim().parse().unwrap_or(0.0);
+    Ok((output, seconds, peak_kb / 1024.0))
 }
 
 fn ssimulacra2(original: &image::DynamicImage, candidate: &image::DynamicImage) -> Result<f64> {
-    ssimulacra2::compute_frame_ssimulacra2(to_ssim_rgb(original)?, to_ssim_rgb(candidate)?)
-        .map_err(|e| anyhow::anyhow!("{e:?}"))
+    compressor_engine::ssimulacra2(&original.to_rgb8(), &candidate.to_rgb8())
+        .context("SSIMULACRA2: the output's size differs from the original's")
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -469,22 +461,13 @@ fn throughput(tools: &[Tool], photos: &[&PathBuf], scratch: &Path) -> Result<()>
                 args.push(arg.replace("{out}", &out.display().to_string()));
             }
         }
-        let started = Instant::now();
-        let status = Command::new("/usr/bin/time")
-            .args(["-f", "%M", "-o"])
-            .arg(&time_file)
-            .arg(&tool.program)
-            .args(&args)
-            .output()?;
-        let seconds = started.elapsed().as_secs_f64();
+        let (status, seconds, peak_mb) = timed(&tool.program, &args, &time_file)?;
         let written = std::fs::read_dir(&out)?.count();
         if !status.status.success() || written != photos.len() {
             println!("| {name} | failed: {written} outputs, exit {:?} | | |", status.status.code());
             continue;
         }
-        let peak_kb: f64 =
-            std::fs::read_to_string(&time_file)?.lines().last().unwrap_or("0").trim().parse().unwrap_or(0.0);
-        println!("| {name} | {seconds:.2} | {:.2} | {:.0} |", photos.len() as f64 / seconds, peak_kb / 1024.0);
+        println!("| {name} | {seconds:.2} | {:.2} | {peak_mb:.0} |", photos.len() as f64 / seconds);
     }
     Ok(())
 }

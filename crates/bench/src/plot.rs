@@ -38,7 +38,7 @@ pub(crate) fn bytes_vs_score(rows: &[Row], matched: &[(String, u64, f64, Option<
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(55.0f64..92.0, 0.0f64..110.0)?;
+        .build_cartesian_2d(50.0f64..100.0, 0.0f64..110.0)?;
     chart
         .configure_mesh()
         .x_desc("SSIMULACRA2 against the original (higher is better)")

@@ -28,9 +28,16 @@ pub use detect::{detect, Format, Kind};
 pub use error::{EngineError, InvalidOptions};
 pub use options::{
     ArchiveOptions, AudioCodec, AudioOptions, Compression, FieldError, ImageFormat, ImageOptions, Options, PdfOptions,
-    Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
+    Quality, Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
 };
 pub use report::{FileFacts, Report, Status};
+
+/// SSIMULACRA2 of `distorted` against `reference` (sRGB, same size): the perceptual score
+/// `quality: "auto"` aims at, for benchmarks and tests to measure outputs by. `None` when the
+/// sizes differ or the image is under 8×8.
+pub fn ssimulacra2(reference: &::image::RgbImage, distorted: &::image::RgbImage) -> Option<f64> {
+    image::perceptual::score(reference, distorted)
+}
 
 /// Resource limits that keep hostile or huge inputs from exhausting memory.
 #[derive(Debug, Clone, PartialEq, Eq)]

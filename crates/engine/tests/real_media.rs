@@ -85,19 +85,7 @@ fn a_16_megabyte_photo_resizes_within_memory() {
 
 /// SSIMULACRA2 of the whole output against the whole input.
 fn ssimulacra2_of(before: &image::DynamicImage, after: &image::DynamicImage) -> f64 {
-    let linear = |image: &image::DynamicImage| {
-        let rgb = image.to_rgb8();
-        let data = rgb.pixels().map(|p| p.0.map(|c| f32::from(c) / 255.0)).collect();
-        ssimulacra2::Rgb::new(
-            data,
-            rgb.width() as usize,
-            rgb.height() as usize,
-            ssimulacra2::TransferCharacteristic::SRGB,
-            ssimulacra2::ColorPrimaries::BT709,
-        )
-        .unwrap()
-    };
-    ssimulacra2::compute_frame_ssimulacra2(linear(before), linear(after)).unwrap()
+    compressor_engine::ssimulacra2(&before.to_rgb8(), &after.to_rgb8()).expect("same size")
 }
 
 #[test]

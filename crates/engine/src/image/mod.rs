@@ -8,7 +8,7 @@ mod color;
 mod gif;
 #[cfg(feature = "jpeg")]
 pub(crate) mod jpeg;
-mod perceptual;
+pub(crate) mod perceptual;
 #[cfg(feature = "png")]
 mod png;
 pub(crate) mod resize;
