@@ -385,6 +385,10 @@ impl ImageOptions {
         if self.max_size == Some(0) {
             errors.push(FieldError::new("image.max_size", "Must be at least 1 byte."));
         }
+        // The API documents sizes as int64, as JSON clients commonly hold them.
+        if self.max_size.is_some_and(|size| size > i64::MAX as u64) {
+            errors.push(FieldError::new("image.max_size", format!("Must be at most {}.", i64::MAX)));
+        }
         if self.lossless && self.format == Some(ImageFormat::Avif) {
             errors.push(FieldError::new("image.lossless", "AVIF output has no lossless mode; use 'png' or 'webp'."));
         }
@@ -574,6 +578,8 @@ mod tests {
         assert_eq!(errors[0].field, "image.quality");
         let errors = errors_of("not json");
         assert_eq!(errors[0].field, "options");
+        let errors = errors_of(r#"{"image": {"max_size": 9223372036854775808}}"#);
+        assert_eq!(errors[0].field, "image.max_size");
     }
 
     #[test]
