@@ -87,6 +87,19 @@ fn jpeg_is_recompressed_progressively_and_keeps_its_size() {
     assert!(output(&result).windows(2).any(|w| w == [0xFF, 0xC2]));
 }
 
+#[test]
+fn an_icon_sized_image_keeps_the_levels_quality_without_a_search() {
+    // Too small for SSIMULACRA2's scales: no search, and no warning that one failed.
+    let icon = fixture("photo.png");
+    let icon = decode(&icon).thumbnail_exact(24, 16);
+    let mut png = Vec::new();
+    icon.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let result = Engine::default().compress(&png, "icon.png", &options(r#"{"image": {"format": "jpeg"}}"#)).unwrap();
+    assert!(result.report.warnings.is_empty(), "{:?}", result.report.warnings);
+    assert!(result.report.actions.iter().any(|a| a.starts_with("mozjpeg q75")), "{:?}", result.report.actions);
+    assert_eq!(decode(output(&result)).dimensions_tuple(), (24, 16));
+}
+
 trait Dimensions {
     fn dimensions_tuple(&self) -> (u32, u32);
 }

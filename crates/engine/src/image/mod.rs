@@ -445,7 +445,9 @@ impl Job<'_> {
         let format = self.target;
         let searchable =
             (format == Format::Jpeg && cfg!(feature = "jpeg")) || (format == Format::Webp && cfg!(feature = "webp"));
-        if !searchable {
+        // An icon-sized image has too few pixels for SSIMULACRA2's coarser scales (and costs
+        // next to nothing at the level's quality anyway).
+        if !searchable || image.width() < perceptual::SMALLEST_SIDE || image.height() < perceptual::SMALLEST_SIDE {
             return;
         }
         let webp_effort = self.tuning.webp_effort;

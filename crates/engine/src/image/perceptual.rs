@@ -32,6 +32,9 @@ pub(crate) fn target_score(level: Compression) -> f64 {
 /// aims this much higher so that the whole image lands on the level's target.
 pub(crate) const SAMPLE_OVERESTIMATE: f64 = 1.25;
 
+/// Images narrower or lower than this keep the level's fixed quality.
+pub(crate) const SMALLEST_SIDE: u32 = 32;
+
 /// The quality range searched: below 30 a JPEG breaks into blocks whatever the score says;
 /// above 95 it only grows.
 pub(crate) const LOWEST: u8 = 30;
