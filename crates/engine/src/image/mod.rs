@@ -83,6 +83,11 @@ impl Tuning {
         tuning
     }
 
+    /// The quality as the whole step the encoders and searches count in.
+    fn quality_step(&self) -> u8 {
+        self.quality.round().clamp(1.0, 100.0) as u8
+    }
+
     /// AVIF reaches a JPEG's look at a lower nominal quality.
     #[cfg_attr(not(feature = "avif"), allow(dead_code))]
     fn avif_quality(&self) -> f32 {
@@ -400,7 +405,7 @@ impl Job<'_> {
             // Nothing to lower: `compress` reports the miss, as for the other lossless paths.
             return Ok(first);
         }
-        let ceiling = self.tuning.quality.round().clamp(1.0, 100.0) as u8;
+        let ceiling = self.tuning.quality_step();
         let (mut low, mut high) = (1u8, ceiling.saturating_sub(1));
         let mut best: Option<(u8, Vec<u8>, Vec<String>)> = None;
         let (mut smallest, mut trials) = (first.len() as u64, 0);
@@ -465,15 +470,14 @@ impl Job<'_> {
             }
         };
         // JPEG has no alpha: score against what it will show, the image over white.
-        let shown = if image.color().has_alpha() && format == Format::Jpeg {
-            DynamicImage::ImageRgb8(flatten_alpha(image))
+        let sample = perceptual::sample(&if image.color().has_alpha() && format == Format::Jpeg {
+            flatten_alpha(image)
         } else {
-            image.clone()
-        };
-        let sample = perceptual::sample(&shown);
+            image.to_rgb8()
+        });
         let sample_image = DynamicImage::ImageRgb8(sample.clone());
         let target = perceptual::target_score(self.options.compression);
-        let start = self.tuning.quality.round().clamp(1.0, 100.0) as u8;
+        let start = self.tuning.quality_step();
         let search = |full_chroma: bool| {
             let aim = target + perceptual::SAMPLE_OVERESTIMATE;
             let choice = perceptual::search(start, aim, |quality| {
@@ -481,21 +485,26 @@ impl Job<'_> {
                 let decoded = image::load_from_memory(&bytes).ok()?;
                 perceptual::score(&sample, &decoded.to_rgb8())
             })?;
-            let size = encode(&sample_image, choice.quality, full_chroma)?.len();
-            Some((choice, full_chroma, size))
+            Some((choice, full_chroma))
         };
         // Near-lossless targets are where full-resolution chroma can pay for itself; below
         // them 4:2:0 won on every photo tried (12 to 21 % fewer bytes at equal score), so
         // only `medium` JPEGs search both and keep the smaller.
-        let candidates: Vec<(perceptual::Choice, bool, usize)> = if format == Format::Jpeg && self.tuning.full_chroma {
+        let candidates: Vec<(perceptual::Choice, bool)> = if format == Format::Jpeg && self.tuning.full_chroma {
             [true, false].into_iter().filter_map(search).collect()
         } else {
             search(self.tuning.full_chroma).into_iter().collect()
         };
-        // The smaller of those that reach the target; if neither does, the one closer to it.
-        let reaching = candidates.iter().filter(|c| c.0.score >= target).min_by_key(|c| c.2);
+        // The smaller of those that reach the target (the sample encoded again only when
+        // there are two to compare); if neither does, the one closer to it.
+        let reaching: Vec<&(perceptual::Choice, bool)> = candidates.iter().filter(|c| c.0.score >= target).collect();
+        let sample_bytes = |&(choice, full_chroma): &(perceptual::Choice, bool)| {
+            encode(&sample_image, choice.quality, full_chroma).map_or(usize::MAX, |bytes| bytes.len())
+        };
+        let smaller =
+            if reaching.len() > 1 { reaching.iter().min_by_key(|c| sample_bytes(c)) } else { reaching.first() };
         let closest = || candidates.iter().max_by(|a, b| a.0.score.total_cmp(&b.0.score));
-        let Some(&(choice, full_chroma, _)) = reaching.or_else(closest) else {
+        let Some(&(choice, full_chroma)) = smaller.copied().or_else(closest) else {
             self.warnings
                 .push(format!("the quality search failed; used the level's fixed quality {}", self.tuning.quality));
             return;
@@ -605,9 +614,7 @@ impl Job<'_> {
             image::Rgb([colour.r, colour.g, colour.b])
         });
         let target = perceptual::target_score(self.options.compression);
-        let sample = perceptual::sample(image);
-        let Some(score) =
-            perceptual::score(&sample, &perceptual::same_sample(image, &DynamicImage::ImageRgb8(remapped)))
+        let Some(score) = perceptual::score(&perceptual::sample(&image.to_rgb8()), &perceptual::sample(&remapped))
         else {
             return true;
         };

@@ -12,7 +12,7 @@
 //! within about ±2.5 points of the whole image's score, at a twelfth of the cost; tiles cannot
 //! see banding across a whole sky, which is most of the difference.
 
-use image::{DynamicImage, GenericImageView, RgbImage};
+use image::RgbImage;
 
 use crate::options::Compression;
 
@@ -37,8 +37,8 @@ pub(crate) const SMALLEST_SIDE: u32 = 32;
 
 /// The quality range searched: below 30 a JPEG breaks into blocks whatever the score says;
 /// above 95 it only grows.
-pub(crate) const LOWEST: u8 = 30;
-pub(crate) const HIGHEST: u8 = 95;
+const LOWEST: u8 = 30;
+const HIGHEST: u8 = 95;
 const TILE: u32 = 128;
 const COLUMNS: u32 = 5;
 const ROWS: u32 = 4;
@@ -53,26 +53,18 @@ const MAX_TRIALS: usize = 4;
 const TYPICAL_SLOPE: f64 = 0.7;
 
 /// The pixels trials are scored on: the mosaic of tiles, or the whole image when it is no
-/// bigger than the mosaic would be.
-pub(crate) fn sample(image: &DynamicImage) -> RgbImage {
-    match grid(image) {
-        Some((columns, rows)) => tiles_of(&image.to_rgb8(), columns, rows),
-        None => image.to_rgb8(),
+/// bigger than the mosaic would be. Images of the same size give the same tiles, so an
+/// encoder's decoded output is sampled by the same call.
+pub(crate) fn sample(rgb: &RgbImage) -> RgbImage {
+    match grid(rgb.width(), rgb.height()) {
+        Some((columns, rows)) => tiles_of(rgb, columns, rows),
+        None => rgb.clone(),
     }
 }
 
-/// The same tiles cut from another image of the same size (an encoder's decoded output).
-pub(crate) fn same_sample(original: &DynamicImage, other: &DynamicImage) -> RgbImage {
-    match grid(original) {
-        Some((columns, rows)) => tiles_of(&other.to_rgb8(), columns, rows),
-        None => other.to_rgb8(),
-    }
-}
-
-/// Columns and rows of tiles for this image; `None` when the whole image is no bigger than
-/// the full mosaic.
-fn grid(image: &DynamicImage) -> Option<(u32, u32)> {
-    let (width, height) = image.dimensions();
+/// Columns and rows of tiles for an image this size; `None` when the whole image is no bigger
+/// than the full mosaic.
+fn grid(width: u32, height: u32) -> Option<(u32, u32)> {
     let pixels = u64::from(width) * u64::from(height);
     let (columns, rows) = ((width / TILE).min(COLUMNS), (height / TILE).min(ROWS));
     let full_mosaic = u64::from(COLUMNS * ROWS * TILE * TILE);
@@ -231,13 +223,12 @@ mod tests {
 
     #[test]
     fn the_sample_of_a_big_image_is_the_mosaic_and_small_images_are_whole() {
-        let big = DynamicImage::new_rgb8(2560, 1600);
+        let big = RgbImage::new(2560, 1600);
         assert_eq!(sample(&big).dimensions(), (TILE * COLUMNS, TILE * ROWS));
-        assert_eq!(same_sample(&big, &big).dimensions(), (TILE * COLUMNS, TILE * ROWS));
-        let small = DynamicImage::new_rgb8(300, 200);
+        let small = RgbImage::new(300, 200);
         assert_eq!(sample(&small).dimensions(), (300, 200));
         // Too low for four rows: as many as fit, still far fewer pixels than the image.
-        let wide = DynamicImage::new_rgb8(1600, 300);
+        let wide = RgbImage::new(1600, 300);
         assert_eq!(sample(&wide).dimensions(), (TILE * COLUMNS, TILE * 2));
     }
 
