@@ -20,14 +20,14 @@ enum Kind {
 
 /// A tool invocation: the program and its arguments, with `{in}` and `{out}` (a fresh
 /// folder) substituted. The output is the one file the tool leaves in `{out}`.
-struct Tool {
-    name: &'static str,
+struct Tool<'a> {
+    name: &'a str,
     kind: Kind,
     program: String,
-    args: &'static [&'static str],
+    args: &'a [&'a str],
 }
 
-fn tools(compressor: &str, tool_dir: &Path) -> Vec<Tool> {
+fn tools(compressor: &str, tool_dir: &Path) -> Vec<Tool<'static>> {
     let peer = |name: &str| {
         let local = tool_dir.join("bin").join(name);
         if local.exists() {
@@ -375,9 +375,11 @@ fn equal_quality(matched: &[(String, u64, f64, Option<Matched>)]) {
 struct Matched {
     bytes: f64,
     qualities: (u8, u8),
-    /// The runs made: (quality, bytes, score).
-    runs: Vec<(u8, u64, f64)>,
+    runs: Vec<Run>,
 }
+
+/// One Caesium run: (quality, bytes, SSIMULACRA2).
+type Run = (u8, u64, f64);
 
 /// Runs caesiumclt at a few qualities around `score` (secant steps from its q75 run) until
 /// two runs bracket it, then interpolates log-bytes linearly in score between them.
@@ -387,26 +389,18 @@ fn caesium_at_score(
     original: &image::DynamicImage,
     scratch: &Path,
     score: f64,
-    start: (u8, u64, f64),
+    start: Run,
 ) -> Result<Matched> {
     let caesium = tools.iter().find(|t| t.name == "caesiumclt q75").context("no caesiumclt")?;
     let mut runs = vec![start];
     for _ in 0..4 {
-        let below = runs.iter().filter(|r| r.2 < score).max_by(|a, b| a.2.total_cmp(&b.2)).copied();
-        let above = runs.iter().filter(|r| r.2 >= score).min_by(|a, b| a.2.total_cmp(&b.2)).copied();
-        if let (Some(low), Some(high)) = (below, above) {
-            if high.0.abs_diff(low.0) <= 3 {
-                let t = (score - low.2) / (high.2 - low.2);
-                let bytes = ((low.1 as f64).ln() + t * ((high.1 as f64).ln() - (low.1 as f64).ln())).exp();
-                return Ok(Matched { bytes, qualities: (low.0.min(high.0), low.0.max(high.0)), runs });
-            }
-        }
-        let next = match (below, above) {
-            (Some(low), Some(high)) => {
+        let next = match bracket(&runs, score) {
+            Some((low, high)) if high.0.abs_diff(low.0) <= 3 => break,
+            Some((low, high)) => {
                 let q = f64::from(low.0) + (score - low.2) * (f64::from(high.0) - f64::from(low.0)) / (high.2 - low.2);
                 (q.round() as u8).clamp(low.0.min(high.0) + 1, low.0.max(high.0) - 1)
             }
-            _ => {
+            None => {
                 let last = runs[runs.len() - 1];
                 (f64::from(last.0) + (score - last.2) / 0.45).round().clamp(1.0, 100.0) as u8
             }
@@ -415,24 +409,22 @@ fn caesium_at_score(
             break;
         }
         let quality = next.to_string();
-        let args: Vec<&str> = ["-q", quality.as_str(), "-o", "{out}", "{in}"].to_vec();
-        let tool =
-            Tool { name: "caesiumclt match", kind: Kind::Jpeg, program: caesium.program.clone(), args: leak(args) };
+        let args = ["-q", quality.as_str(), "-o", "{out}", "{in}"];
+        let tool = Tool { name: "caesiumclt match", kind: Kind::Jpeg, program: caesium.program.clone(), args: &args };
         let m = measure(&tool, input, original, scratch)?;
         runs.push((next, m.bytes, m.score));
     }
-    let below = runs.iter().filter(|r| r.2 < score).max_by(|a, b| a.2.total_cmp(&b.2)).copied();
-    let above = runs.iter().filter(|r| r.2 >= score).min_by(|a, b| a.2.total_cmp(&b.2)).copied();
-    let (Some(low), Some(high)) = (below, above) else { bail!("Caesium's runs did not bracket {score:.2}") };
+    let Some((low, high)) = bracket(&runs, score) else { bail!("Caesium's runs did not bracket {score:.2}") };
     let t = (score - low.2) / (high.2 - low.2);
     let bytes = ((low.1 as f64).ln() + t * ((high.1 as f64).ln() - (low.1 as f64).ln())).exp();
     Ok(Matched { bytes, qualities: (low.0.min(high.0), low.0.max(high.0)), runs })
 }
 
-/// `Tool` holds static arguments; a few dozen short strings for the whole run.
-fn leak(args: Vec<&str>) -> &'static [&'static str] {
-    let owned: Vec<&'static str> = args.into_iter().map(|a| &*Box::leak(a.to_string().into_boxed_str())).collect();
-    Box::leak(owned.into_boxed_slice())
+/// The runs closest below and at-or-above `score`, when both exist.
+fn bracket(runs: &[Run], score: f64) -> Option<(Run, Run)> {
+    let below = runs.iter().filter(|r| r.2 < score).max_by(|a, b| a.2.total_cmp(&b.2))?;
+    let above = runs.iter().filter(|r| r.2 >= score).min_by(|a, b| a.2.total_cmp(&b.2))?;
+    Some((*below, *above))
 }
 
 /// All photos in one invocation per tool: what a user dropping a folder waits for.
