@@ -475,6 +475,10 @@ impl Job<'_> {
         } else {
             image.to_rgb8()
         });
+        let Some(reference) = perceptual::Reference::new(&sample) else {
+            self.warn_search_failed();
+            return;
+        };
         let sample_image = DynamicImage::ImageRgb8(sample.clone());
         let target = perceptual::target_score(self.options.compression);
         let start = self.tuning.quality_step();
@@ -483,7 +487,7 @@ impl Job<'_> {
             let choice = perceptual::search(start, aim, |quality| {
                 let bytes = encode(&sample_image, quality, full_chroma)?;
                 let decoded = image::load_from_memory(&bytes).ok()?;
-                perceptual::score(&sample, &decoded.to_rgb8())
+                reference.score(&decoded.to_rgb8())
             })?;
             Some((choice, full_chroma))
         };
@@ -505,8 +509,7 @@ impl Job<'_> {
             if reaching.len() > 1 { reaching.iter().min_by_key(|c| sample_bytes(c)) } else { reaching.first() };
         let closest = || candidates.iter().max_by(|a, b| a.0.score.total_cmp(&b.0.score));
         let Some(&(choice, full_chroma)) = smaller.copied().or_else(closest) else {
-            self.warnings
-                .push(format!("the quality search failed; used the level's fixed quality {}", self.tuning.quality));
+            self.warn_search_failed();
             return;
         };
         self.tuning.quality = f32::from(choice.quality);
@@ -525,6 +528,11 @@ impl Job<'_> {
             sample.height(),
             if trials == 1 { "" } else { "s" }
         ));
+    }
+
+    fn warn_search_failed(&mut self) {
+        self.warnings
+            .push(format!("the quality search failed; used the level's fixed quality {}", self.tuning.quality));
     }
 
     fn encode(&mut self, image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {

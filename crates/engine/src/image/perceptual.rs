@@ -3,14 +3,16 @@
 //! bytes on easy images and loses quality on hard ones: at JPEG q75, real photos score from
 //! the low 70s to the 80s.
 //!
-//! SSIMULACRA2 costs about 0.75 µs a pixel here (3 s for a 4-megapixel photo), so trials are
-//! scored on a *sample*: twenty 128-pixel tiles spread over the image, packed into one small
-//! mosaic that is encoded, decoded and scored as an image of its own. The tiles sit on the
-//! 16-pixel block grid, so the encoder cuts them into the same blocks as the whole image.
-//! Scored as one image (rather than a mean of per-tile scores) the mosaic pools its error
-//! statistics the way the full-image score does. On the twelve benchmark photos it lands
-//! within about ±2.5 points of the whole image's score, at a twelfth of the cost; tiles cannot
-//! see banding across a whole sky, which is most of the difference.
+//! A whole-image trial would cost an encode, a decode and a score of every pixel (about 0.5 s
+//! for a 4-megapixel photo with fast-ssim2's SIMD kernels), so trials are scored on a
+//! *sample*: twenty 128-pixel tiles spread over the image, packed into one small mosaic that
+//! is encoded, decoded and scored as an image of its own (about 35 ms a trial). The tiles sit
+//! on the 16-pixel block grid, so the encoder cuts them into the same blocks as the whole
+//! image. Scored as one image (rather than a mean of per-tile scores) the mosaic pools its
+//! error statistics the way the full-image score does. On the twelve benchmark photos at
+//! q60–q80 it scores 1.7 ± 1.5 points above the whole image (worst +6.2, a night sky): tiles
+//! cannot see banding across a whole sky. Bigger samples are closer (256-pixel tiles:
+//! 0.5 ± 0.6) but cost five times as much; `cargo run --example sample_accuracy` measures it.
 
 use image::RgbImage;
 
@@ -86,25 +88,41 @@ fn tiles_of(rgb: &RgbImage, columns: u32, rows: u32) -> RgbImage {
     mosaic
 }
 
-fn to_linear_input(rgb: &RgbImage) -> Option<ssimulacra2::Rgb> {
-    let data: Vec<[f32; 3]> =
-        rgb.pixels().map(|p| [f32::from(p[0]) / 255.0, f32::from(p[1]) / 255.0, f32::from(p[2]) / 255.0]).collect();
-    ssimulacra2::Rgb::new(
-        data,
-        rgb.width() as usize,
-        rgb.height() as usize,
-        ssimulacra2::TransferCharacteristic::SRGB,
-        ssimulacra2::ColorPrimaries::BT709,
-    )
-    .ok()
+fn pixels(rgb: &RgbImage) -> Option<fast_ssim2::PixelSlice<'_>> {
+    let (width, height) = rgb.dimensions();
+    let stride = usize::try_from(width).ok()? * 3;
+    fast_ssim2::PixelSlice::new(rgb.as_raw(), width, height, stride, fast_ssim2::PixelDescriptor::RGB8_SRGB).ok()
 }
 
-/// SSIMULACRA2 of `distorted` against `reference` (same size); `None` if it cannot be computed.
+/// Whether SSIMULACRA2 can score an image this size: its coarsest scale needs 8×8 pixels.
+fn scorable(rgb: &RgbImage) -> bool {
+    rgb.width() >= 8 && rgb.height() >= 8
+}
+
+/// SSIMULACRA2 of `distorted` against `reference` (sRGB, same size); `None` if it cannot be computed.
 pub(crate) fn score(reference: &RgbImage, distorted: &RgbImage) -> Option<f64> {
-    if reference.dimensions() != distorted.dimensions() || reference.width() < 8 || reference.height() < 8 {
+    if reference.dimensions() != distorted.dimensions() || !scorable(reference) {
         return None;
     }
-    ssimulacra2::compute_frame_ssimulacra2(to_linear_input(reference)?, to_linear_input(distorted)?).ok()
+    fast_ssim2::compute_ssimulacra2(&pixels(reference)?, &pixels(distorted)?).ok()
+}
+
+/// An image prepared once to score many candidates against (about half the cost of each
+/// [`score`] call): the search's trials all compare with the same sample.
+pub(crate) struct Reference(fast_ssim2::Ssimulacra2Reference);
+
+impl Reference {
+    pub(crate) fn new(reference: &RgbImage) -> Option<Self> {
+        if !scorable(reference) {
+            return None;
+        }
+        fast_ssim2::Ssimulacra2Reference::new(&pixels(reference)?).ok().map(Self)
+    }
+
+    /// SSIMULACRA2 of `distorted` (the reference's size) against the reference.
+    pub(crate) fn score(&self, distorted: &RgbImage) -> Option<f64> {
+        self.0.compare(&pixels(distorted)?).ok()
+    }
 }
 
 /// The outcome of a search.
