@@ -299,8 +299,21 @@ fn main() -> Result<()> {
 
     summary(&rows);
     equal_quality(&caesium_at_our_score);
-    let photos: Vec<&PathBuf> = inputs.iter().filter(|(k, _)| *k == Kind::Jpeg).map(|(_, p)| p).collect();
-    throughput(&tools, &photos, &scratch)?;
+    let of_kind = |kind: Kind| -> Vec<&PathBuf> { inputs.iter().filter(|(k, _)| *k == kind).map(|(_, p)| p).collect() };
+    throughput(
+        &tools,
+        Kind::Jpeg,
+        &["compressor", "compressor q75", "caesiumclt q75"],
+        &of_kind(Kind::Jpeg),
+        &scratch,
+    )?;
+    throughput(
+        &tools,
+        Kind::Png,
+        &["compressor lossless", "oxipng -o2", "oxipng -o max"],
+        &of_kind(Kind::Png),
+        &scratch,
+    )?;
     let plot = results.join("bytes-vs-score.png");
     match plot::bytes_vs_score(&rows, &caesium_at_our_score, &plot) {
         Ok(()) => println!("\nPlot: {}", plot.display()),
@@ -427,41 +440,49 @@ fn bracket(runs: &[Run], score: f64) -> Option<(Run, Run)> {
     Some((*below, *above))
 }
 
-/// All photos in one invocation per tool: what a user dropping a folder waits for.
-fn throughput(tools: &[Tool], photos: &[&PathBuf], scratch: &Path) -> Result<()> {
+/// All files of a kind in one invocation per tool: what a user dropping a folder waits for
+/// (the per-file table above also counts each process's start).
+fn throughput(tools: &[Tool], kind: Kind, names: &[&str], files: &[&PathBuf], scratch: &Path) -> Result<()> {
     println!();
     println!(
-        "Batch: all {} photos in one run per tool, on {} cores",
-        photos.len(),
+        "Batch: all {} {kind:?} files in one run per tool, on {} cores",
+        files.len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!();
-    println!("| tool | wall time (s) | photos/s | peak MB |");
-    println!("|---|---:|---:|---:|");
-    let batch_tools = ["compressor", "compressor q75", "caesiumclt q75"];
-    for name in batch_tools {
-        let Some(tool) = tools.iter().find(|t| t.name == name && t.kind == Kind::Jpeg) else { continue };
+    println!("| tool | total bytes | wall time (s) | files/s | peak MB |");
+    println!("|---|---:|---:|---:|---:|");
+    for &name in names {
+        let Some(tool) = tools.iter().find(|t| t.name == name && t.kind == kind) else { continue };
         let out = scratch.join("batch");
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out)?;
         let time_file = scratch.join("batch-time.txt");
-        let mut args: Vec<String> = Vec::new();
-        for arg in tool.args {
-            if *arg == "{in}" {
-                args.extend(photos.iter().map(|p| p.display().to_string()));
-            } else {
-                args.push(arg.replace("{out}", &out.display().to_string()));
-            }
-        }
-        let (status, seconds, peak_mb) = timed(&tool.program, &args, &time_file)?;
-        let written = std::fs::read_dir(&out)?.count();
-        if !status.status.success() || written != photos.len() {
-            println!("| {name} | failed: {written} outputs, exit {:?} | | |", status.status.code());
+        let (status, seconds, peak_mb) = timed(&tool.program, &batch_args(tool.args, files, &out), &time_file)?;
+        let written: Vec<u64> =
+            std::fs::read_dir(&out)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).collect();
+        if !status.status.success() || written.len() != files.len() {
+            println!("| {name} | failed: {} outputs, exit {:?} | | | |", written.len(), status.status.code());
             continue;
         }
-        println!("| {name} | {seconds:.2} | {:.2} | {peak_mb:.0} |", photos.len() as f64 / seconds);
+        let bytes: u64 = written.iter().sum();
+        println!("| {name} | {bytes} | {seconds:.2} | {:.2} | {peak_mb:.0} |", files.len() as f64 / seconds);
     }
     Ok(())
+}
+
+/// One invocation's arguments for many inputs: `{in}` becomes all of them, and a tool's
+/// single output file (oxipng's `--out {out}/out.png`) becomes its output folder (`--dir`).
+fn batch_args(args: &[&str], files: &[&PathBuf], out: &Path) -> Vec<String> {
+    let mut batch: Vec<String> = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        match *arg {
+            "{in}" => batch.extend(files.iter().map(|p| p.display().to_string())),
+            "--out" if args.get(i + 1) == Some(&"{out}/out.png") => batch.push("--dir".into()),
+            other => batch.push(other.replace("{out}/out.png", "{out}").replace("{out}", &out.display().to_string())),
+        }
+    }
+    batch
 }
 
 fn tempfile_dir() -> Result<PathBuf> {
