@@ -300,20 +300,13 @@ fn main() -> Result<()> {
     summary(&rows);
     equal_quality(&caesium_at_our_score);
     let of_kind = |kind: Kind| -> Vec<&PathBuf> { inputs.iter().filter(|(k, _)| *k == kind).map(|(_, p)| p).collect() };
-    throughput(
-        &tools,
-        Kind::Jpeg,
-        &["compressor", "compressor q75", "caesiumclt q75"],
-        &of_kind(Kind::Jpeg),
-        &scratch,
-    )?;
-    throughput(
-        &tools,
-        Kind::Png,
-        &["compressor lossless", "oxipng -o2", "oxipng -o max"],
-        &of_kind(Kind::Png),
-        &scratch,
-    )?;
+    let batches: [(Kind, &[&str]); 2] = [
+        (Kind::Jpeg, &["compressor", "compressor q75", "caesiumclt q75"]),
+        (Kind::Png, &["compressor lossless", "oxipng -o2", "oxipng -o max"]),
+    ];
+    for (kind, names) in batches {
+        throughput(&tools, kind, names, &of_kind(kind), &scratch)?;
+    }
     let plot = results.join("bytes-vs-score.png");
     match plot::bytes_vs_score(&rows, &caesium_at_our_score, &plot) {
         Ok(()) => println!("\nPlot: {}", plot.display()),
