@@ -473,16 +473,16 @@ impl Job<'_> {
             }
         };
         // JPEG has no alpha: score against what it will show, the image over white.
-        let sample = perceptual::sample(&if image.color().has_alpha() && format == Format::Jpeg {
-            flatten_alpha(image)
+        let sample = if format == Format::Jpeg {
+            perceptual::sample(image, flatten_alpha)
         } else {
-            image.to_rgb8()
-        });
+            perceptual::sample(image, DynamicImage::to_rgb8)
+        };
         let Some(reference) = perceptual::Reference::new(&sample) else {
             self.warn_search_failed();
             return;
         };
-        let sample_image = DynamicImage::ImageRgb8(sample.clone());
+        let sample_image = DynamicImage::ImageRgb8(sample);
         let target = perceptual::target_score(self.options.compression);
         let start = self.tuning.quality_step();
         let search = |full_chroma: bool| {
@@ -527,8 +527,8 @@ impl Job<'_> {
             "quality {} chosen for SSIMULACRA2 {:.1} on a {}×{} sample (target {target:.0} for the whole image), {trials} trial encode{}{chroma}",
             choice.quality,
             choice.score,
-            sample.width(),
-            sample.height(),
+            sample_image.width(),
+            sample_image.height(),
             if trials == 1 { "" } else { "s" }
         ));
     }
@@ -625,8 +625,8 @@ impl Job<'_> {
             image::Rgb([colour.r, colour.g, colour.b])
         });
         let target = perceptual::target_score(self.options.compression);
-        let Some(score) = perceptual::score(&perceptual::sample(&image.to_rgb8()), &perceptual::sample(&remapped))
-        else {
+        let sample = |image: &DynamicImage| perceptual::sample(image, DynamicImage::to_rgb8);
+        let Some(score) = perceptual::score(&sample(image), &sample(&DynamicImage::ImageRgb8(remapped))) else {
             return true;
         };
         if score < target {

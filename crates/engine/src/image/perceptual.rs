@@ -14,7 +14,7 @@
 //! cannot see banding across a whole sky. Bigger samples are closer (256-pixel tiles:
 //! 0.5 ± 0.6) but cost five times as much; `cargo run --example sample_accuracy` measures it.
 
-use image::RgbImage;
+use image::{DynamicImage, RgbImage};
 
 use crate::options::Compression;
 
@@ -54,13 +54,14 @@ const MAX_TRIALS: usize = 4;
 /// with mozjpeg's MS-SSIM tables): the slope of the first step.
 const TYPICAL_SLOPE: f64 = 0.7;
 
-/// The pixels trials are scored on: the mosaic of tiles, or the whole image when it is no
-/// bigger than the mosaic would be. Images of the same size give the same tiles, so an
-/// encoder's decoded output is sampled by the same call.
-pub(crate) fn sample(rgb: &RgbImage) -> RgbImage {
-    match grid(rgb.width(), rgb.height()) {
-        Some((columns, rows)) => tiles_of(rgb, columns, rows),
-        None => rgb.clone(),
+/// The pixels trials are scored on, as RGB by `to_rgb`: the mosaic of tiles, or the whole
+/// image when it is no bigger than the mosaic would be. Only the tiles are converted, not the
+/// whole image. Images of the same size give the same tiles, so an encoder's decoded output
+/// is sampled by the same call.
+pub(crate) fn sample(image: &DynamicImage, to_rgb: impl Fn(&DynamicImage) -> RgbImage) -> RgbImage {
+    match grid(image.width(), image.height()) {
+        Some((columns, rows)) => tiles_of(image, columns, rows, to_rgb),
+        None => to_rgb(image),
     }
 }
 
@@ -73,15 +74,15 @@ fn grid(width: u32, height: u32) -> Option<(u32, u32)> {
     (columns > 0 && rows > 0 && pixels > full_mosaic).then_some((columns, rows))
 }
 
-fn tiles_of(rgb: &RgbImage, columns: u32, rows: u32) -> RgbImage {
-    let (width, height) = rgb.dimensions();
+fn tiles_of(image: &DynamicImage, columns: u32, rows: u32, to_rgb: impl Fn(&DynamicImage) -> RgbImage) -> RgbImage {
+    let (width, height) = (image.width(), image.height());
     let mut mosaic = RgbImage::new(TILE * columns, TILE * rows);
     for row in 0..rows {
         for column in 0..columns {
             let on_grid = |x: u32| x / 16 * 16;
             let x = on_grid((width - TILE) * (2 * column + 1) / (2 * columns));
             let y = on_grid((height - TILE) * (2 * row + 1) / (2 * rows));
-            let tile = image::imageops::crop_imm(rgb, x, y, TILE, TILE).to_image();
+            let tile = to_rgb(&image.crop_imm(x, y, TILE, TILE));
             image::imageops::replace(&mut mosaic, &tile, i64::from(column * TILE), i64::from(row * TILE));
         }
     }
@@ -241,13 +242,11 @@ mod tests {
 
     #[test]
     fn the_sample_of_a_big_image_is_the_mosaic_and_small_images_are_whole() {
-        let big = RgbImage::new(2560, 1600);
-        assert_eq!(sample(&big).dimensions(), (TILE * COLUMNS, TILE * ROWS));
-        let small = RgbImage::new(300, 200);
-        assert_eq!(sample(&small).dimensions(), (300, 200));
+        let of_size = |width, height| sample(&DynamicImage::new_rgb8(width, height), DynamicImage::to_rgb8);
+        assert_eq!(of_size(2560, 1600).dimensions(), (TILE * COLUMNS, TILE * ROWS));
+        assert_eq!(of_size(300, 200).dimensions(), (300, 200));
         // Too low for four rows: as many as fit, still far fewer pixels than the image.
-        let wide = RgbImage::new(1600, 300);
-        assert_eq!(sample(&wide).dimensions(), (TILE * COLUMNS, TILE * 2));
+        assert_eq!(of_size(1600, 300).dimensions(), (TILE * COLUMNS, TILE * 2));
     }
 
     #[test]
