@@ -3,27 +3,12 @@
 //! (three encodes each, log-bytes interpolated at the score).
 //!
 //! `cargo run --release --example quant_tables -p compressor-bench -- PHOTO.jpg 76`
-use image::RgbImage;
 use mozjpeg::qtable::*;
+
+mod support;
 
 /// A name, the chroma subsampling factor, and the (luma, chroma) tables (`None`: mozjpeg's).
 type Config<'a> = (&'a str, u8, Option<(&'a QTable, &'a QTable)>);
-fn encode(img: &RgbImage, q: f32, sub: u8, table: Option<(&QTable, &QTable)>) -> Vec<u8> {
-    let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
-    c.set_size(img.width() as usize, img.height() as usize);
-    c.set_quality(q);
-    if let Some((l, ch)) = table {
-        c.set_luma_qtable(&l.scaled(q, q));
-        c.set_chroma_qtable(&ch.scaled(q, q));
-    }
-    c.set_progressive_mode();
-    c.set_optimize_coding(true);
-    c.set_optimize_scans(true);
-    c.set_chroma_sampling_pixel_sizes((sub, sub), (sub, sub));
-    let mut s = c.start_compress(Vec::new()).unwrap();
-    s.write_scanlines(img.as_raw()).unwrap();
-    s.finish().unwrap()
-}
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let target: f64 = a[2].parse().unwrap();
@@ -39,7 +24,7 @@ fn main() {
     for (name, sub, table) in configs {
         let mut pts = vec![];
         for q in [60.0, 72.0, 84.0] {
-            let b = encode(&x, q, sub, table);
+            let b = support::mozjpeg(&x, q, sub, table);
             let y = image::load_from_memory(&b).unwrap().to_rgb8();
             let s = compressor_engine::ssimulacra2(&x, &y).unwrap();
             pts.push((q, b.len() as f64, s));

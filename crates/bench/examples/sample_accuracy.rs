@@ -6,20 +6,13 @@
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use mozjpeg::qtable::{MSSSIM_Chroma, MSSSIM_Luma};
 
+mod support;
+
+/// The engine's JPEG at quality `q`: 4:2:0 with the MS-SSIM tables (the `high` level).
 fn encode(img: &RgbImage, q: f32) -> Vec<u8> {
-    let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
-    c.set_size(img.width() as usize, img.height() as usize);
-    c.set_quality(q);
-    c.set_luma_qtable(&mozjpeg::qtable::MSSSIM_Luma.scaled(q, q));
-    c.set_chroma_qtable(&mozjpeg::qtable::MSSSIM_Chroma.scaled(q, q));
-    c.set_progressive_mode();
-    c.set_optimize_coding(true);
-    c.set_optimize_scans(true);
-    c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-    let mut s = c.start_compress(Vec::new()).unwrap();
-    s.write_scanlines(img.as_raw()).unwrap();
-    s.finish().unwrap()
+    support::mozjpeg(img, q, 2, Some((&MSSSIM_Luma, &MSSSIM_Chroma)))
 }
 
 /// Tiles of `tile` pixels on a `columns`×`rows` grid, centred in equal cells, on the 16-px grid.
