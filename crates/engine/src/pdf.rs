@@ -441,7 +441,8 @@ impl ImageJob {
         } else {
             image
         };
-        let bytes = jpeg::encode(&image, quality, Chroma::Quarter, &Default::default()).map_err(|e| e.to_string())?;
+        let bytes = jpeg::encode(&image, quality, Chroma::Quarter, jpeg::Scans::Searched, &Default::default())
+            .map_err(|e| e.to_string())?;
         if bytes.len() >= self.before {
             return Ok(None);
         }

@@ -27,6 +27,18 @@ impl Chroma {
     }
 }
 
+/// How the progressive scans are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scans {
+    /// mozjpeg's search over scan layouts: 1.2 % fewer bytes on the bench photos, for about
+    /// half again the encode time. Every output gets it.
+    Searched,
+    /// libjpeg's standard progressive script. The decoded pixels are identical to
+    /// [`Scans::Searched`]'s (trellis quantisation does not look at the scans), so the
+    /// quality search's trials use it: a third cheaper per trial.
+    Standard,
+}
+
 fn encode_failed(reason: impl Into<String>) -> EngineError {
     EngineError::Encode { format: "JPEG", reason: reason.into() }
 }
@@ -44,6 +56,7 @@ pub(crate) fn encode(
     image: &DynamicImage,
     quality: f32,
     chroma: Chroma,
+    scans: Scans,
     metadata: &Metadata,
 ) -> Result<Vec<u8>, EngineError> {
     let (width, height) = (image.width() as usize, image.height() as usize);
@@ -61,9 +74,18 @@ pub(crate) fn encode(
         // photos. Scaled by the quality as libjpeg scales its own tables.
         compress.set_luma_qtable(&mozjpeg::qtable::MSSSIM_Luma.scaled(quality, quality));
         compress.set_chroma_qtable(&mozjpeg::qtable::MSSSIM_Chroma.scaled(quality, quality));
-        compress.set_progressive_mode();
+        match scans {
+            Scans::Searched => {
+                compress.set_progressive_mode();
+                compress.set_optimize_scans(true);
+            }
+            Scans::Standard => {
+                // In this order: turning the search off also drops the scan script.
+                compress.set_optimize_scans(false);
+                compress.set_progressive_mode();
+            }
+        }
         compress.set_optimize_coding(true);
-        compress.set_optimize_scans(true);
         if color_space == mozjpeg::ColorSpace::JCS_RGB {
             let size = if chroma == Chroma::Full { (1, 1) } else { (2, 2) };
             compress.set_chroma_sampling_pixel_sizes(size, size);
@@ -243,5 +265,25 @@ mod lossless {
         jpeg_finish_compress(&mut session.dest);
         jpeg_finish_decompress(&mut session.source);
         std::slice::from_raw_parts(session.out_buffer, session.out_size as usize).to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quality search scores trials encoded with the standard scans and writes the
+    /// output with searched scans: that is only sound while both decode to the same pixels.
+    #[test]
+    fn searched_and_standard_scans_decode_to_the_same_pixels() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/photo.jpg");
+        let photo = image::open(path).expect("the fixture photo decodes");
+        for chroma in [Chroma::Quarter, Chroma::Full] {
+            let encode = |scans| encode(&photo, 70.0, chroma, scans, &Metadata::default()).expect("encodes");
+            let (searched, standard) = (encode(Scans::Searched), encode(Scans::Standard));
+            assert_ne!(searched, standard, "the two scan layouts are different files");
+            let pixels = |bytes: &[u8]| image::load_from_memory(bytes).expect("decodes").to_rgb8().into_raw();
+            assert!(pixels(&searched) == pixels(&standard), "{} pixels differ", chroma.label());
+        }
     }
 }

@@ -459,13 +459,21 @@ impl Job<'_> {
             return;
         }
         let webp_effort = self.tuning.webp_effort;
-        let encode = |sample: &DynamicImage, quality: u8, full_chroma: bool| -> Option<Vec<u8>> {
+        /// What a sample encode is measured for: a trial scores only its pixels, which JPEG's
+        /// scan search leaves unchanged; comparing chroma choices needs the real size.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Measure {
+            Pixels,
+            Size,
+        }
+        let encode = |sample: &DynamicImage, quality: u8, full_chroma: bool, measure: Measure| -> Option<Vec<u8>> {
             let quality = f32::from(quality);
             match format {
                 #[cfg(feature = "jpeg")]
                 Format::Jpeg => {
                     let chroma = if full_chroma { jpeg::Chroma::Full } else { jpeg::Chroma::Quarter };
-                    jpeg::encode(sample, quality, chroma, &Metadata::default()).ok()
+                    let scans = if measure == Measure::Pixels { jpeg::Scans::Standard } else { jpeg::Scans::Searched };
+                    jpeg::encode(sample, quality, chroma, scans, &Metadata::default()).ok()
                 }
                 #[cfg(feature = "webp")]
                 Format::Webp => webp::encode(sample, quality, false, webp_effort).ok(),
@@ -488,7 +496,7 @@ impl Job<'_> {
         let search = |full_chroma: bool| {
             let aim = target + perceptual::SAMPLE_OVERESTIMATE;
             let choice = perceptual::search(start, aim, |quality| {
-                let bytes = encode(&sample_image, quality, full_chroma)?;
+                let bytes = encode(&sample_image, quality, full_chroma, Measure::Pixels)?;
                 let decoded = image::load_from_memory(&bytes).ok()?;
                 reference.score(&decoded.to_rgb8())
             })?;
@@ -506,7 +514,7 @@ impl Job<'_> {
         // there are two to compare); if neither does, the one closer to it.
         let reaching: Vec<&(perceptual::Choice, bool)> = candidates.iter().filter(|c| c.0.score >= target).collect();
         let sample_bytes = |&(choice, full_chroma): &(perceptual::Choice, bool)| {
-            encode(&sample_image, choice.quality, full_chroma).map_or(usize::MAX, |bytes| bytes.len())
+            encode(&sample_image, choice.quality, full_chroma, Measure::Size).map_or(usize::MAX, |bytes| bytes.len())
         };
         let smaller =
             if reaching.len() > 1 { reaching.iter().min_by_key(|c| sample_bytes(c)) } else { reaching.first() };
@@ -545,7 +553,7 @@ impl Job<'_> {
             Format::Jpeg => {
                 let chroma = if tuning.full_chroma { jpeg::Chroma::Full } else { jpeg::Chroma::Quarter };
                 self.actions.push(format!("mozjpeg q{} {} progressive", tuning.quality, chroma.label()));
-                jpeg::encode(image, tuning.quality, chroma, metadata)
+                jpeg::encode(image, tuning.quality, chroma, jpeg::Scans::Searched, metadata)
             }
             #[cfg(feature = "png")]
             Format::Png => self.encode_png(image, metadata),
