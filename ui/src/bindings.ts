@@ -136,6 +136,11 @@ export type AudioOptions_Deserialize = {
 	channels?: number | null,
 	/**  Hz. Default: as the input (resampled to 48000 for Opus). */
 	sample_rate?: number | null,
+	/**
+	 *  The largest output wanted, in bytes: the bitrate is lowered (never raised) to what the
+	 *  duration allows; when even that does not fit, the file fails with the closest size reached.
+	 */
+	max_size?: number | null,
 };
 
 /**  Audio files: re-encoded at a bitrate chosen by the level (or given). */
@@ -149,6 +154,11 @@ export type AudioOptions_Serialize = {
 	channels?: number,
 	/**  Hz. Default: as the input (resampled to 48000 for Opus). */
 	sample_rate?: number,
+	/**
+	 *  The largest output wanted, in bytes: the bitrate is lowered (never raised) to what the
+	 *  duration allows; when even that does not fit, the file fails with the closest size reached.
+	 */
+	max_size?: number,
 };
 
 /**  The word `auto`. */
@@ -463,6 +473,12 @@ export type PdfOptions_Deserialize = {
 	compression?: Compression,
 	/**  Only lossless changes, whatever the level. */
 	lossless?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. When the level's rewrite is bigger, images are
+	 *  re-encoded at coarser steps (down to 72 ppi at JPEG q40) until one fits; when none
+	 *  does, the file fails with the closest size reached.
+	 */
+	max_size?: number | null,
 };
 
 /**
@@ -473,6 +489,12 @@ export type PdfOptions_Serialize = {
 	compression: Compression,
 	/**  Only lossless changes, whatever the level. */
 	lossless?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. When the level's rewrite is bigger, images are
+	 *  re-encoded at coarser steps (down to 72 ppi at JPEG q40) until one fits; when none
+	 *  does, the file fails with the closest size reached.
+	 */
+	max_size?: number,
 };
 
 export type PresetInfo = PresetInfo_Serialize | PresetInfo_Deserialize;
@@ -862,6 +884,12 @@ export type VideoOptions_Deserialize = {
 	audio_codec?: AudioCodec | null,
 	/**  Drop the soundtrack. */
 	mute?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. When the level's quality makes a bigger file, the
+	 *  video is encoded again at the bitrate its duration allows (the soundtrack keeps at most
+	 *  a quarter); when even that does not fit, the file fails with the closest size reached.
+	 */
+	max_size?: number | null,
 };
 
 /**  Videos: re-encoded with a constant quality (CRF) chosen by the level. */
@@ -876,6 +904,12 @@ export type VideoOptions_Serialize = {
 	audio_codec?: AudioCodec,
 	/**  Drop the soundtrack. */
 	mute?: boolean,
+	/**
+	 *  The largest output wanted, in bytes. When the level's quality makes a bigger file, the
+	 *  video is encoded again at the bitrate its duration allows (the soundtrack keeps at most
+	 *  a quarter); when even that does not fit, the file fails with the closest size reached.
+	 */
+	max_size?: number,
 };
 
 /**  A live line of the watch activity log. */

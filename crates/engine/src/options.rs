@@ -56,6 +56,11 @@ pub struct PdfOptions {
     /// Only lossless changes, whatever the level.
     #[serde(default, skip_serializing_if = "is_false")]
     pub lossless: bool,
+    /// The largest output wanted, in bytes. When the level's rewrite is bigger, images are
+    /// re-encoded at coarser steps (down to 72 ppi at JPEG q40) until one fits; when none
+    /// does, the file fails with the closest size reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +115,11 @@ pub struct VideoOptions {
     /// Drop the soundtrack.
     #[serde(default, skip_serializing_if = "is_false")]
     pub mute: bool,
+    /// The largest output wanted, in bytes. When the level's quality makes a bigger file, the
+    /// video is encoded again at the bitrate its duration allows (the soundtrack keeps at most
+    /// a quarter); when even that does not fit, the file fails with the closest size reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
 }
 
 /// Audio files: re-encoded at a bitrate chosen by the level (or given).
@@ -132,6 +142,10 @@ pub struct AudioOptions {
     /// Hz. Default: as the input (resampled to 48000 for Opus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_rate: Option<u32>,
+    /// The largest output wanted, in bytes: the bitrate is lowered (never raised) to what the
+    /// duration allows; when even that does not fit, the file fails with the closest size reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
 }
 
 /// Sample rates the encoders all accept.
@@ -353,6 +367,7 @@ impl Options {
         self.image.validate(&mut errors);
         self.video.validate(&mut errors);
         self.audio.validate(&mut errors);
+        validate_max_size(self.pdf.max_size, "pdf.max_size", &mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -382,13 +397,7 @@ impl ImageOptions {
                 ));
             }
         }
-        if self.max_size == Some(0) {
-            errors.push(FieldError::new("image.max_size", "Must be at least 1 byte."));
-        }
-        // The API documents sizes as int64, as JSON clients commonly hold them.
-        if self.max_size.is_some_and(|size| size > i64::MAX as u64) {
-            errors.push(FieldError::new("image.max_size", format!("Must be at most {}.", i64::MAX)));
-        }
+        validate_max_size(self.max_size, "image.max_size", errors);
         if self.lossless && self.format == Some(ImageFormat::Avif) {
             errors.push(FieldError::new("image.lossless", "AVIF output has no lossless mode; use 'png' or 'webp'."));
         }
@@ -398,8 +407,19 @@ impl ImageOptions {
     }
 }
 
+fn validate_max_size(max_size: Option<u64>, field: &str, errors: &mut Vec<FieldError>) {
+    if max_size == Some(0) {
+        errors.push(FieldError::new(field, "Must be at least 1 byte."));
+    }
+    // The API documents sizes as int64, as JSON clients commonly hold them.
+    if max_size.is_some_and(|size| size > i64::MAX as u64) {
+        errors.push(FieldError::new(field, format!("Must be at most {}.", i64::MAX)));
+    }
+}
+
 impl VideoOptions {
     fn validate(&self, errors: &mut Vec<FieldError>) {
+        validate_max_size(self.max_size, "video.max_size", errors);
         if let Some(resize) = &self.resize {
             resize.validate("video.resize", errors);
         }
@@ -416,6 +436,7 @@ impl VideoOptions {
 
 impl AudioOptions {
     fn validate(&self, errors: &mut Vec<FieldError>) {
+        validate_max_size(self.max_size, "audio.max_size", errors);
         if let Some(bitrate) = self.bitrate {
             if !(8..=512).contains(&bitrate) {
                 errors.push(FieldError::new("audio.bitrate", "Must be between 8 and 512 (kbit/s)."));
@@ -580,6 +601,10 @@ mod tests {
         assert_eq!(errors[0].field, "options");
         let errors = errors_of(r#"{"image": {"max_size": 9223372036854775808}}"#);
         assert_eq!(errors[0].field, "image.max_size");
+        for kind in ["image", "pdf", "video", "audio"] {
+            let errors = errors_of(&format!(r#"{{"{kind}": {{"max_size": 0}}}}"#));
+            assert_eq!((errors[0].field.as_str(), errors.len()), (format!("{kind}.max_size").as_str(), 1));
+        }
     }
 
     #[test]

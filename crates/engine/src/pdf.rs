@@ -37,15 +37,42 @@ pub(crate) fn verify(bytes: &[u8], limits: &Limits) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Target resolution and JPEG quality per level; `None`: lossless only.
-fn lossy_settings(options: &PdfOptions) -> Option<(f64, f32)> {
+/// How embedded images are re-encoded: at most this resolution, at this JPEG quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ImageSettings {
+    ppi: f64,
+    quality: f32,
+}
+
+/// The image settings from the finest to the coarsest: `high` and `ultra` use two of them,
+/// and `max_size` steps down through the ones after the level's. Resolution falls first, as
+/// it saves the most bytes for what the eye loses at reading size; 72 ppi at q40 is the
+/// last step at which body text in scanned pages stays readable on screen.
+const LADDER: [ImageSettings; 5] = [
+    ImageSettings { ppi: 200.0, quality: 75.0 },
+    ImageSettings { ppi: 150.0, quality: 65.0 },
+    ImageSettings { ppi: 120.0, quality: 60.0 },
+    ImageSettings { ppi: 96.0, quality: 50.0 },
+    ImageSettings { ppi: 72.0, quality: 40.0 },
+];
+
+/// The level's image settings; `None`: lossless changes only.
+fn level_settings(options: &PdfOptions) -> Option<ImageSettings> {
     if options.lossless {
         return None;
     }
     match options.compression {
         Compression::Medium => None,
-        Compression::High => Some((200.0, 75.0)),
-        Compression::Ultra => Some((120.0, 60.0)),
+        Compression::High => Some(LADDER[0]),
+        Compression::Ultra => Some(LADDER[2]),
+    }
+}
+
+/// The settings `max_size` may step down to, finest first: those coarser than the level's.
+fn smaller_settings(level: Option<ImageSettings>) -> &'static [ImageSettings] {
+    match level.and_then(|level| LADDER.iter().position(|step| *step == level)) {
+        Some(index) => &LADDER[index + 1..],
+        None => &LADDER,
     }
 }
 
@@ -55,7 +82,7 @@ pub(crate) fn compress(
     options: &PdfOptions,
     limits: &Limits,
 ) -> Result<Compressed, EngineError> {
-    let mut document = load(input, limits)?;
+    let document = load(input, limits)?;
     let pages = document.get_pages().len() as u32;
     let mut input_facts = FileFacts::describe(name, Format::Pdf, input, None);
     if document.is_encrypted() {
@@ -67,11 +94,85 @@ pub(crate) fn compress(
         return Err(corrupt("no pages (the page tree is damaged)"));
     }
     input_facts.pages = Some(pages);
+    let level = level_settings(options);
+    let mut rewritten = rewrite(document, pages, level, limits)?;
+    // An input that already fits is kept by the size check below.
+    if let Some(limit) = options.max_size.filter(|&l| rewritten.output.len() as u64 > l && input.len() as u64 > l) {
+        rewritten = fit(input, pages, level, options.lossless, limit, rewritten, limits)?;
+    }
+    let Rewritten { output, actions, warnings, .. } = rewritten;
+    if output.len() as u64 >= input_facts.size {
+        let reason = format!("already smaller than a rewrite ({} bytes)", output.len());
+        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
+    }
+    let mut output_facts = FileFacts::describe(name, Format::Pdf, &output, None);
+    output_facts.pages = Some(pages);
+    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+}
+
+/// `max_size`: the document rewritten again with each coarser image setting until one fits.
+fn fit(
+    input: &[u8],
+    pages: u32,
+    level: Option<ImageSettings>,
+    lossless: bool,
+    limit: u64,
+    first: Rewritten,
+    limits: &Limits,
+) -> Result<Rewritten, EngineError> {
+    let mut closest = first.output.len();
+    let over =
+        |closest: usize, why: String| EngineError::OverTargetSize { target: limit, closest: closest as u64, why };
+    if lossless {
+        return Err(over(closest, "'lossless' keeps every image as it is".into()));
+    }
+    let mut rewrites = 1;
+    for &step in smaller_settings(level) {
+        let attempt = rewrite(load(input, limits)?, pages, Some(step), limits)?;
+        rewrites += 1;
+        closest = closest.min(attempt.output.len());
+        if attempt.output.len() as u64 <= limit {
+            let mut attempt = attempt;
+            attempt.actions.push(format!(
+                "images at up to {} ppi, JPEG q{} to fit {limit} bytes ({rewrites} rewrites)",
+                step.ppi, step.quality
+            ));
+            return Ok(attempt);
+        }
+        if attempt.images == 0 {
+            return Err(over(
+                closest,
+                "no image in it can be re-encoded; text and drawings are already deflated".into(),
+            ));
+        }
+    }
+    let last = LADDER[LADDER.len() - 1];
+    Err(over(closest, format!("images at {} ppi, JPEG q{}, are as far as it goes", last.ppi, last.quality)))
+}
+
+/// A rewritten document and what was done to it.
+struct Rewritten {
+    output: Vec<u8>,
+    actions: Vec<String>,
+    warnings: Vec<String>,
+    /// Images re-encoded.
+    images: usize,
+}
+
+/// One rewrite of `document`: images re-encoded with `images` (if any), streams deflated
+/// again, duplicates merged, unused objects dropped, objects packed; checked to read back.
+fn rewrite(
+    mut document: Document,
+    pages: u32,
+    images: Option<ImageSettings>,
+    limits: &Limits,
+) -> Result<Rewritten, EngineError> {
     let mut actions = Vec::new();
     let mut warnings = Vec::new();
-
-    if let Some((ppi, quality)) = lossy_settings(options) {
-        let (recompressed, failures) = recompress_images(&mut document, ppi, quality, limits);
+    let mut recompressed = 0;
+    if let Some(ImageSettings { ppi, quality }) = images {
+        let failures;
+        (recompressed, failures) = recompress_images(&mut document, ppi, quality, limits);
         if recompressed > 0 {
             actions.push(format!("{recompressed} images re-encoded as JPEG q{quality} at up to {ppi} ppi"));
         }
@@ -91,7 +192,7 @@ pub(crate) fn compress(
     }
     document.renumber_objects();
 
-    let mut output = Vec::with_capacity(input.len());
+    let mut output = Vec::new();
     let save =
         lopdf::SaveOptions::builder().use_object_streams(true).use_xref_streams(true).compression_level(9).build();
     document
@@ -104,13 +205,7 @@ pub(crate) fn compress(
     if check.get_pages().len() as u32 != pages {
         return Err(EngineError::Encode { format: "PDF", reason: "the rewritten PDF lost pages".into() });
     }
-    if output.len() as u64 >= input_facts.size {
-        let reason = format!("already smaller than a rewrite ({} bytes)", output.len());
-        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
-    }
-    let mut output_facts = FileFacts::describe(name, Format::Pdf, &output, None);
-    output_facts.pages = Some(pages);
-    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+    Ok(Rewritten { output, actions, warnings, images: recompressed })
 }
 
 fn filters(stream: &Stream) -> Vec<Vec<u8>> {

@@ -367,3 +367,60 @@ fn lost_audio_packets_become_silence_so_the_sound_stays_in_sync() {
         length("video")
     );
 }
+
+/// `video.max_size`: when the level's CRF makes a bigger file, the duration sets a bitrate
+/// that fills the size without passing it; a size no bitrate reaches is an error that says
+/// how close it came.
+#[test]
+fn max_size_fits_a_video_by_its_bitrate_or_says_how_close_it_came() {
+    let input = media("video/Megamind.avi");
+    let small = r#""compression": "ultra", "resize": {"width": 320, "mode": "auto"}"#;
+    let level = compress(&input, "Megamind.avi", &format!(r#"{{"video": {{{small}}}}}"#)).unwrap();
+    let level_size = output(&level).len() as u64;
+    let limit = level_size * 6 / 10;
+    let json = format!(r#"{{"video": {{{small}, "max_size": {limit}}}}}"#);
+    let fitted = compress(&input, "Megamind.avi", &json).unwrap();
+    let bytes = output(&fitted);
+    eprintln!(
+        "Megamind.avi at 320 px: {level_size} bytes at the level, {} under {limit}; {:?}",
+        bytes.len(),
+        fitted.report.actions
+    );
+    assert!(bytes.len() as u64 <= limit, "{} > {limit}", bytes.len());
+    assert!(bytes.len() as u64 > limit * 8 / 10, "{} wastes the budget of {limit}", bytes.len());
+    let probe = ffprobe(bytes);
+    assert_eq!(codecs(&probe), ["h264", "aac"]);
+    assert_eq!(stream(&probe, "video")["width"], 320);
+    assert!((duration(&probe) - duration(&ffprobe(&input))).abs() < 0.5);
+    assert!(
+        fitted.report.actions.iter().any(|a| a.contains("to fit") && a.contains("kbit/s video")),
+        "{:?}",
+        fitted.report.actions
+    );
+    Engine::default().verify(bytes).unwrap();
+
+    let json = format!(r#"{{"video": {{{small}, "max_size": 2000}}}}"#);
+    match compress(&input, "Megamind.avi", &json) {
+        Err(EngineError::OverTargetSize { target, closest, why }) => {
+            assert_eq!(target, 2000);
+            assert!(closest > 2000 && closest < limit, "{closest}");
+            assert!(why.contains("kbit/s video") && why.contains("resize"), "{why}");
+        }
+        other => panic!("expected OverTargetSize, got {other:?}"),
+    }
+}
+
+/// `audio.max_size` lowers the bitrate (never raises it) to what the duration allows.
+#[test]
+fn max_size_lowers_an_audio_bitrate_to_fit() {
+    let input = media("audio/Noise.wav");
+    let level = output(&compress(&input, "Noise.wav", "{}").unwrap()).len() as u64;
+    let limit = level / 2;
+    let result = compress(&input, "Noise.wav", &format!(r#"{{"audio": {{"max_size": {limit}}}}}"#)).unwrap();
+    let bytes = output(&result);
+    eprintln!("Noise.wav: {level} bytes at the level, {} under {limit}; {:?}", bytes.len(), result.report.actions);
+    assert!(bytes.len() as u64 <= limit && bytes.len() as u64 > limit / 2, "{} for {limit}", bytes.len());
+    assert_eq!(codecs(&ffprobe(bytes)), ["aac"]);
+    let roomy = compress(&input, "Noise.wav", &format!(r#"{{"audio": {{"max_size": {}}}}}"#, level * 4)).unwrap();
+    assert_eq!(output(&roomy).len() as u64, level, "a roomy size changes nothing");
+}

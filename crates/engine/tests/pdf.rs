@@ -167,3 +167,40 @@ fn fuzzer_findings_give_an_error_or_an_output_that_verifies() {
         }
     }
 }
+
+/// `pdf.max_size`: images step down in resolution and quality until the document fits, with
+/// its pages and text intact; a size no step reaches is an error that says how close it came.
+#[test]
+fn max_size_steps_images_down_until_the_document_fits() {
+    let path = media("pdf/GS9_Color_Management.pdf");
+    let input = std::fs::read(&path).unwrap();
+    let compress = |json: &str| Engine::default().compress(&input, "guide.pdf", &Options::from_json(json).unwrap());
+    let level = compress("{}").unwrap().output.unwrap().len() as u64;
+    // `ultra`'s images (120 ppi, q60) are two steps down from `high`'s (200 ppi, q75).
+    let limit = compress(r#"{"pdf": {"compression": "ultra"}}"#).unwrap().output.unwrap().len() as u64;
+    assert!(limit < level);
+    let result = compress(&format!(r#"{{"pdf": {{"max_size": {limit}}}}}"#)).unwrap();
+    let output = result.output.unwrap();
+    eprintln!("{level} bytes at the level, {} under {limit}; {:?}", output.len(), result.report.actions);
+    assert!(output.len() as u64 <= limit, "{} > {limit}", output.len());
+    let fitted = "images at up to 120 ppi, JPEG q60 to fit";
+    assert!(result.report.actions.iter().any(|a| a.starts_with(fitted)), "{:?}", result.report.actions);
+    let out_file = write_temp(&output);
+    assert_eq!(pages(out_file.path()), 42);
+    assert_eq!(stdout("pdftotext", out_file.path(), &[]), stdout("pdftotext", &path, &[]));
+    qpdf_check(out_file.path());
+
+    match compress(r#"{"pdf": {"max_size": 10000}}"#) {
+        Err(EngineError::OverTargetSize { target, closest, why }) => {
+            eprintln!("10,000 bytes: closest {closest} ({why})");
+            assert_eq!(target, 10_000);
+            assert!(closest > 10_000 && closest < limit, "{closest}");
+            assert!(why.contains("72 ppi"), "{why}");
+        }
+        other => panic!("expected OverTargetSize, got {other:?}"),
+    }
+    match compress(r#"{"pdf": {"lossless": true, "max_size": 10000}}"#) {
+        Err(EngineError::OverTargetSize { why, .. }) => assert!(why.contains("lossless"), "{why}"),
+        other => panic!("expected OverTargetSize, got {other:?}"),
+    }
+}

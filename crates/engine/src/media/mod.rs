@@ -7,6 +7,7 @@
 
 mod audio;
 mod fifo;
+mod fit;
 mod geometry;
 mod picture;
 mod probe;
@@ -38,28 +39,61 @@ pub(crate) fn compress(
     start_ffmpeg()?;
     probe::check_complete(input, format)?;
     let source = temp_file(format.extension(), Some(input))?;
-    let mut context = probe::open(source.path(), format)?;
+    let context = probe::open(source.path(), format)?;
     let input_media = probe::facts(&context);
-    let has_picture = probe::video_stream(&context).is_some();
-    let settings = if format.kind() == Kind::Video && has_picture {
-        settings::for_video(format, &options.video)
-    } else {
-        settings::for_audio(format, &options.audio)
-    };
-    let target = settings.container;
-    let destination = temp_file(target.extension(), None)?;
-    let outcome = transcode::run(&mut context, format, destination.path(), &settings, limits, control)?;
+    let is_video = format.kind() == Kind::Video && probe::video_stream(&context).is_some();
     drop(context);
-    let output = std::fs::read(destination.path())
-        .map_err(|e| EngineError::Encode { format: target.name(), reason: format!("reading the result back: {e}") })?;
-    let output_media = probe::facts(&probe::open(destination.path(), target)?);
+    let (settings, max_size) = if is_video {
+        (settings::for_video(format, &options.video), options.video.max_size)
+    } else {
+        (settings::for_audio(format, &options.audio), options.audio.max_size)
+    };
+    let encode_with = |settings: &settings::Settings| encode(source.path(), format, settings, limits, control);
+    let (mut output, mut outcome, mut output_media) = encode_with(&settings)?;
+    let explicit = outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, outcome.had_audio);
+    // An input that already fits is kept by the size check below unless a change was asked for.
+    if let Some(limit) =
+        max_size.filter(|&limit| output.len() as u64 > limit && (explicit || input.len() as u64 > limit))
+    {
+        let seconds = input_media.duration.filter(|&d| d > 0.0).ok_or_else(|| EngineError::OverTargetSize {
+            target: limit,
+            closest: output.len() as u64,
+            why: "the duration is unknown, so no bitrate can be derived from the size".into(),
+        })?;
+        let (mut squeeze, mut closest, mut tried) = (1.0, output.len(), Vec::<settings::Settings>::new());
+        let fitted = loop {
+            let fitted = fit::bitrates_for(&settings, limit, seconds, squeeze);
+            if tried.len() == fit::MAX_FIT_ATTEMPTS || tried.contains(&fitted) {
+                let last = tried.last().map_or_else(|| fit::describe(&fitted), fit::describe);
+                let hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
+                return Err(EngineError::OverTargetSize {
+                    target: limit,
+                    closest: closest as u64,
+                    why: format!("{last} for {seconds:.1} s; {hint} would take fewer bits"),
+                });
+            }
+            let attempt = encode_with(&fitted)?;
+            tried.push(fitted.clone());
+            closest = closest.min(attempt.0.len());
+            if attempt.0.len() as u64 <= limit {
+                break attempt;
+            }
+            squeeze = fit::next_squeeze(squeeze, limit, attempt.0.len());
+        };
+        (output, outcome, output_media) = fitted;
+        outcome.actions.push(format!(
+            "bitrate set from the {seconds:.1} s duration to fit {limit} bytes ({} encodes: {})",
+            tried.len() + 1,
+            tried.iter().map(fit::describe).collect::<Vec<_>>().join(", then ")
+        ));
+    }
+    let target = settings.container;
 
     let mut input_facts = describe(name, format, input, &input_media);
     if format.kind() == Kind::Audio {
         // Cover art is not what the file is about.
         (input_facts.width, input_facts.height) = (None, None);
     }
-    let explicit = outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, outcome.had_audio);
     let transcode::Outcome { actions, warnings, .. } = outcome;
     if output.len() >= input.len() && !explicit {
         let reason = format!("already smaller than a re-encode ({} bytes)", output.len());
@@ -70,6 +104,26 @@ pub(crate) fn compress(
         (output_facts.width, output_facts.height) = (None, None);
     }
     Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+}
+
+/// One transcode of the file at `source` with `settings`: the output's bytes, what was done,
+/// and the output's facts as a probe reads them.
+fn encode(
+    source: &std::path::Path,
+    format: Format,
+    settings: &settings::Settings,
+    limits: &Limits,
+    control: &Control,
+) -> Result<(Vec<u8>, transcode::Outcome, probe::Facts), EngineError> {
+    let mut context = probe::open(source, format)?;
+    let target = settings.container;
+    let destination = temp_file(target.extension(), None)?;
+    let outcome = transcode::run(&mut context, format, destination.path(), settings, limits, control)?;
+    drop(context);
+    let output = std::fs::read(destination.path())
+        .map_err(|e| EngineError::Encode { format: target.name(), reason: format!("reading the result back: {e}") })?;
+    let facts = probe::facts(&probe::open(destination.path(), target)?);
+    Ok((output, outcome, facts))
 }
 
 pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {

@@ -17,8 +17,17 @@ pub(super) struct Settings {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct VideoSettings {
     pub codec: VideoCodec,
-    pub crf: u8,
+    pub rate: VideoRate,
     pub resize: Option<Resize>,
+}
+
+/// How the video encoder spends bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum VideoRate {
+    /// Constant quality: the level's choice, whatever size it makes.
+    Crf(u8),
+    /// An average bitrate, to fit a size (`max_size`).
+    Kbps(u32),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,7 +155,11 @@ pub(super) fn for_video(input: Format, options: &VideoOptions) -> Settings {
     let audio_codec = options.audio_codec.unwrap_or(if webm { AudioCodec::Opus } else { AudioCodec::Aac });
     Settings {
         container,
-        video: Some(VideoSettings { codec, crf: codec.crf(options.compression), resize: options.resize }),
+        video: Some(VideoSettings {
+            codec,
+            rate: VideoRate::Crf(codec.crf(options.compression)),
+            resize: options.resize,
+        }),
         audio: (!options.mute).then(|| AudioSettings {
             codec: audio_codec,
             kbps: audio_codec.soundtrack_kbps(options.compression),
@@ -192,7 +205,7 @@ mod tests {
     #[test]
     fn video_defaults_follow_the_input() {
         let s = for_video(Format::Avi, &VideoOptions::default());
-        assert_eq!((s.container, s.video.unwrap().crf), (Format::Mp4, 28));
+        assert_eq!((s.container, s.video.unwrap().rate), (Format::Mp4, VideoRate::Crf(28)));
         assert_eq!(s.audio.unwrap().codec, AudioCodec::Aac);
         let s = for_video(Format::Webm, &VideoOptions::default());
         assert_eq!((s.container, s.video.unwrap().codec), (Format::Webm, VideoCodec::Vp9));
@@ -201,7 +214,7 @@ mod tests {
         let s = for_video(Format::Webm, &video(r#"{"codec": "h264"}"#));
         assert_eq!(s.container, Format::Mp4);
         let s = for_video(Format::Mp4, &video(r#"{"compression": "ultra", "codec": "h265", "mute": true}"#));
-        assert_eq!((s.container, s.video.unwrap().crf, s.audio), (Format::Mp4, 34, None));
+        assert_eq!((s.container, s.video.unwrap().rate, s.audio), (Format::Mp4, VideoRate::Crf(34), None));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ffmpeg_next::{decoder, encoder, frame, picture, Dictionary, Packet, Rational
 use super::geometry::{self, Geometry};
 use super::picture::Converter;
 use super::progress::Progress;
-use super::settings::VideoSettings;
+use super::settings::{VideoRate, VideoSettings};
 use super::{ffmpeg_failed, is_again, probe};
 use crate::error::EngineError;
 use crate::options::VideoCodec;
@@ -233,24 +233,31 @@ fn open_encoder(
         // swscale writes limited-range 4:2:0 whatever it reads.
         setup.set_color_range(ffmpeg_next::color::Range::MPEG);
     }
-    // Quality comes from the CRF alone: a bitrate would turn it into a capped mode.
-    setup.set_bit_rate(0);
     if global_header {
         setup.set_flags(codec::Flags::GLOBAL_HEADER);
     }
-    let crf = settings.crf.to_string();
     let mut options = Dictionary::new();
-    options.set("crf", &crf);
-    let action = match settings.codec {
-        VideoCodec::H264 => {
-            options.set("preset", "medium");
-            format!("H.264 CRF {crf} (libx264 medium), {out_w}×{out_h}")
+    let rate = match settings.rate {
+        VideoRate::Crf(crf) => {
+            // Quality comes from the CRF alone: a bitrate would turn it into a capped mode.
+            setup.set_bit_rate(0);
+            options.set("crf", &crf.to_string());
+            format!("CRF {crf}")
         }
-        VideoCodec::H265 => {
+        VideoRate::Kbps(kbps) => {
+            setup.set_bit_rate(kbps as usize * 1000);
+            format!("{kbps} kbit/s")
+        }
+    };
+    let encoder_name = settings.codec.encoder();
+    let action = match settings.codec {
+        VideoCodec::H264 | VideoCodec::H265 => {
             options.set("preset", "medium");
-            // x265 prints its banner to stderr itself, past FFmpeg's log level.
-            options.set("x265-params", "log-level=error");
-            format!("H.265 CRF {crf} (libx265 medium), {out_w}×{out_h}")
+            if settings.codec == VideoCodec::H265 {
+                // x265 prints its banner to stderr itself, past FFmpeg's log level.
+                options.set("x265-params", "log-level=error");
+            }
+            format!("{} {rate} ({encoder_name} medium), {out_w}×{out_h}", settings.codec.label())
         }
         VideoCodec::Vp9 => {
             // libvpx's defaults trade a great deal of time for a little size; cpu-used 4 with row
@@ -258,7 +265,7 @@ fn open_encoder(
             options.set("deadline", "good");
             options.set("cpu-used", "4");
             options.set("row-mt", "1");
-            format!("VP9 CRF {crf} (libvpx-vp9, cpu-used 4), {out_w}×{out_h}")
+            format!("VP9 {rate} ({encoder_name}, cpu-used 4), {out_w}×{out_h}")
         }
     };
     let encoder = setup.open_with(options).map_err(|e| EngineError::Encode {
