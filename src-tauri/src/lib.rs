@@ -101,6 +101,7 @@ pub fn setup<R: tauri::Runtime>(
 }
 
 pub fn run() {
+    compressor_pipeline::memory::keep_freed_buffers();
     let started = std::time::Instant::now();
     let builder = specta_builder!(tauri::Wry);
     tauri::Builder::default()

@@ -48,6 +48,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    compressor_pipeline::memory::keep_freed_buffers();
     let cli = Cli::parse();
     match cli.command {
         Command::Compress(args) => compress::run(args),

@@ -2,6 +2,7 @@
 //! holds compression or file-safety logic of its own.
 
 pub mod discover;
+pub mod memory;
 pub mod presets;
 pub mod produced;
 pub mod queue;
