@@ -4,10 +4,14 @@
 
 import type { Compression, ImageFormat, ImageOptions_Serialize, Options_Serialize, Resize_Serialize, UserPreset_Serialize } from "./bindings";
 import { h } from "./dom";
+import { formatBytes } from "./format";
 import { announce, errorText } from "./notice";
 
 /** Largest resize target the engine accepts (its MAX_DIMENSION). */
 export const MAX_DIMENSION = 65_535;
+
+/** Largest "Max file size" the form takes, in MB (a terabyte). */
+export const MAX_SIZE_MB = 1_000_000;
 
 /** Where deleting the selected preset moves the selection. */
 export const FALLBACK_PRESET = "balanced";
@@ -24,6 +28,8 @@ export interface PresetChoices {
   quality?: number;
   maxWidth?: number;
   maxHeight?: number;
+  /** Bytes: every file (image, PDF, video, audio) at most this big. */
+  maxSize?: number;
 }
 
 /**
@@ -41,7 +47,12 @@ export function presetOptions(choices: PresetChoices): Options_Serialize {
   else if (width !== undefined) resize = { width, mode: "auto" };
   else if (height !== undefined) resize = { height, mode: "auto" };
   if (resize) image.resize = resize;
-  return { image };
+  const { compression, maxSize: max_size } = choices;
+  if (max_size === undefined) return { image };
+  // The size is for every kind that can give up quality; their sections then take the
+  // preset's level too (a section cannot be sent without one).
+  image.max_size = max_size;
+  return { image, pdf: { compression, max_size }, video: { compression, max_size }, audio: { compression, max_size } };
 }
 
 /** A short description for people: "WebP, high, ≤ 1920 px wide". */
@@ -53,6 +64,7 @@ export function describeOptions({ image }: Options_Serialize): string {
   if (r?.width !== undefined && r.height !== undefined) parts.push(`≤ ${r.width}×${r.height} px`);
   else if (r?.width !== undefined) parts.push(`≤ ${r.width} px wide`);
   else if (r?.height !== undefined) parts.push(`≤ ${r.height} px tall`);
+  if (image.max_size != null) parts.push(`≤ ${formatBytes(image.max_size)} a file`);
   return parts.join(", ");
 }
 
@@ -81,6 +93,7 @@ export class PresetsSection {
   private readonly quality: HTMLInputElement;
   private readonly maxWidth: HTMLInputElement;
   private readonly maxHeight: HTMLInputElement;
+  private readonly maxSize: HTMLInputElement;
   private readonly description: HTMLElement;
   private readonly createButton: HTMLButtonElement;
   private readonly error: HTMLElement;
@@ -110,13 +123,15 @@ export class PresetsSection {
     this.quality = number("new-preset-quality", 100, "Default");
     this.maxWidth = number("new-preset-max-width", MAX_DIMENSION, "Any");
     this.maxHeight = number("new-preset-max-height", MAX_DIMENSION, "Any");
+    this.maxSize = h("input", { type: "number", id: "new-preset-max-size", min: 0.001, max: MAX_SIZE_MB, step: "any", inputmode: "decimal", placeholder: "Any", "data-testid": "new-preset-max-size", "aria-describedby": "new-preset-hint" });
     this.description = h("span", { class: "new-preset-description", "data-testid": "new-preset-description" });
     this.createButton = h("button", { type: "button", "data-testid": "create-preset" }, "Create preset");
     this.error = h("p", { class: "form-error", role: "alert", "data-testid": "preset-error", hidden: true });
-    this.fields = [this.name, this.level, this.format, this.lossless, this.quality, this.maxWidth, this.maxHeight];
+    this.fields = [this.name, this.level, this.format, this.lossless, this.quality, this.maxWidth, this.maxHeight, this.maxSize];
 
     const label = (input: HTMLElement, text: string, cls = "") => h("label", { for: input.id, class: cls || null }, text);
-    const px = (input: HTMLInputElement) => h("span", { class: "with-unit" }, input, h("span", { class: "unit", "aria-hidden": "true" }, "px"));
+    const unit = (input: HTMLInputElement, text: string) => h("span", { class: "with-unit" }, input, h("span", { class: "unit", "aria-hidden": "true" }, text));
+    const px = (input: HTMLInputElement) => unit(input, "px");
     const form = h("div", { class: "new-preset", role: "group", "aria-labelledby": "new-preset-title" },
       h("h3", { class: "subhead", id: "new-preset-title" }, "New preset…"),
       h("div", { class: "new-preset-grid" },
@@ -127,8 +142,9 @@ export class PresetsSection {
         h("div", { class: "option span-2" }, this.lossless, label(this.lossless, "Lossless (every pixel kept)")),
         label(this.maxWidth, "Max width"), px(this.maxWidth),
         label(this.maxHeight, "Max height", "second"), px(this.maxHeight),
+        label(this.maxSize, "Max file size"), unit(this.maxSize, "MB"),
       ),
-      h("p", { class: "hint", id: "new-preset-hint" }, "Quality 1–100, empty for the level's default. Resizing keeps the aspect ratio."),
+      h("p", { class: "hint", id: "new-preset-hint" }, "Quality 1–100, empty for the level's default. Resizing keeps the aspect ratio. A max file size applies to images, PDFs, video and audio: quality is lowered until each file fits."),
       h("div", { class: "new-preset-foot" },
         h("span", { class: "new-preset-summary" }, h("span", { class: "muted" }, "Description: "), this.description),
         this.createButton,
@@ -199,7 +215,9 @@ export class PresetsSection {
     if ("message" in maxWidth) return maxWidth;
     const maxHeight = whole(this.maxHeight, "Max height", MAX_DIMENSION);
     if ("message" in maxHeight) return maxHeight;
-    const options = presetOptions({ compression: this.level.value as Compression, format, lossless, quality: quality.value, maxWidth: maxWidth.value, maxHeight: maxHeight.value });
+    const maxSize = megabytes(this.maxSize);
+    if ("message" in maxSize) return maxSize;
+    const options = presetOptions({ compression: this.level.value as Compression, format, lossless, quality: quality.value, maxWidth: maxWidth.value, maxHeight: maxHeight.value, maxSize: maxSize.value });
     return { name, description: describeOptions(options), options };
   }
 
@@ -274,6 +292,7 @@ export class PresetsSection {
       quality: optionalWhole(this.quality.value, 100),
       maxWidth: optionalWhole(this.maxWidth.value, MAX_DIMENSION),
       maxHeight: optionalWhole(this.maxHeight.value, MAX_DIMENSION),
+      maxSize: bytesOf(this.maxSize.value),
     });
     this.description.textContent = describeOptions(options);
   }
@@ -286,6 +305,7 @@ export class PresetsSection {
     this.quality.value = "";
     this.maxWidth.value = "";
     this.maxHeight.value = "";
+    this.maxSize.value = "";
     for (const field of this.fields) field.removeAttribute("aria-invalid");
     if (this.errorKind === "form") this.showError(null);
     this.syncForm();
@@ -330,4 +350,21 @@ function whole(input: HTMLInputElement, label: string, max: number): { value?: n
 function optionalWhole(text: string, max: number): number | undefined {
   const value = Number(text.trim());
   return text.trim() !== "" && Number.isInteger(value) && value >= 1 && value <= max ? value : undefined;
+}
+
+/** Bytes for a size in MB typed as text (decimal MB, as sizes are shown), when it is valid. */
+function bytesOf(text: string): number | undefined {
+  const value = Number(text.trim());
+  if (text.trim() === "" || !Number.isFinite(value) || value > MAX_SIZE_MB) return undefined;
+  const bytes = Math.round(value * 1_000_000);
+  return bytes >= 1 ? bytes : undefined;
+}
+
+/** An optional size in MB, as bytes: `{}` when empty, or a problem. */
+function megabytes(input: HTMLInputElement): { value?: number } | Problem {
+  const text = input.value.trim();
+  if (text === "" && !input.validity?.badInput) return { value: undefined };
+  const value = bytesOf(text);
+  if (value === undefined) return { message: `Max file size must be a number of MB above 0, at most ${MAX_SIZE_MB}.`, field: input };
+  return { value };
 }

@@ -123,6 +123,22 @@ describe("user presets", () => {
     expect(dialog().hasAttribute("open")).toBe(true);
   });
 
+  it("saves a max file size in bytes for images, PDFs, video and audio", async () => {
+    await mount(settings());
+    type("new-preset-name", "Mail");
+    type("new-preset-max-size", "2.5");
+    expect($("[data-testid=new-preset-description]").textContent).toBe("Same format, high, ≤ 2.50 MB a file");
+    $<HTMLButtonElement>("[data-testid=create-preset]").click();
+    await vi.waitFor(() => expect(listed()).toEqual(["Mail"]));
+    const limit = { compression: "high", max_size: 2_500_000 } as const;
+    expect(saved(0).user_presets).toStrictEqual([{
+      name: "Mail",
+      description: "Same format, high, ≤ 2.50 MB a file",
+      options: { image: limit, pdf: limit, video: limit, audio: limit },
+    }]);
+    expect($<HTMLInputElement>("[data-testid=new-preset-max-size]").value).toBe("");
+  });
+
   it("sends resize 'fit' for both sizes, 'auto' for one, and no quality when lossless", async () => {
     await mount(settings());
     type("new-preset-name", "Archive");
@@ -213,6 +229,12 @@ describe("user presets", () => {
     type("new-preset-max-width", "0");
     $<HTMLButtonElement>("[data-testid=create-preset]").click();
     expect(presetError().textContent).toBe("Max width must be a whole number from 1 to 65535.");
+    type("new-preset-max-width", "");
+    for (const size of ["0", "-1", "0.0000001", "2000000"]) {
+      type("new-preset-max-size", size);
+      $<HTMLButtonElement>("[data-testid=create-preset]").click();
+      expect(presetError().textContent, size).toBe("Max file size must be a number of MB above 0, at most 1000000.");
+    }
     await new Promise((r) => setTimeout(r, 20));
     expect(called("save_settings")).toHaveLength(0);
   });
@@ -282,5 +304,15 @@ describe("preset options and descriptions", () => {
       .toStrictEqual({ image: { compression: "medium", lossless: true, format: "webp", resize: { width: 800, mode: "auto" } } });
     expect(describeOptions({ image: { compression: "high", format: "webp", resize: { width: 1920, mode: "auto" } } })).toBe("WebP, high, ≤ 1920 px wide");
     expect(describeOptions({ image: { compression: "ultra" } })).toBe("Same format, ultra");
+  });
+
+  it("puts a max file size on every kind that can give up quality", () => {
+    expect(presetOptions({ compression: "ultra", lossless: false, maxSize: 2_500_000 })).toStrictEqual({
+      image: { compression: "ultra", max_size: 2_500_000 },
+      pdf: { compression: "ultra", max_size: 2_500_000 },
+      video: { compression: "ultra", max_size: 2_500_000 },
+      audio: { compression: "ultra", max_size: 2_500_000 },
+    });
+    expect(describeOptions({ image: { compression: "high", max_size: 250_000 } })).toBe("Same format, high, ≤ 250 kB a file");
   });
 });
