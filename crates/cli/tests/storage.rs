@@ -663,24 +663,45 @@ print(json.dumps(report))
             facts["unfinished"]
         );
     }
-    // Once more, killed the moment the large file's multipart upload has begun.
-    boto(&moto, "s3.delete_object(Bucket='crash', Key='noise.gz')", &[]);
+    // Once more, killed the moment the large file's multipart upload has begun. The watcher
+    // starts from a bucket without uploads and is polling before the CLI starts: a CLI that
+    // reaches the large file quickly must not finish it before anyone looks.
+    boto(
+        &moto,
+        r#"
+s3.delete_object(Bucket='crash', Key='noise.gz')
+for u in s3.list_multipart_uploads(Bucket='crash').get('Uploads', []):
+    s3.abort_multipart_upload(Bucket='crash', Key=u['Key'], UploadId=u['UploadId'])
+"#,
+        &[],
+    );
+    let watch = format!(
+        r#"{BOTO}
+import sys, time
+s3.list_multipart_uploads(Bucket="crash")
+print("polling", flush=True)
+deadline = time.time() + 60
+while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time() < deadline:
+    time.sleep(0.005)
+"#
+    );
+    let mut watcher = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&watch)
+        .arg(&moto.endpoint)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is installed");
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(watcher.stdout.take().unwrap()), &mut first_line).unwrap();
+    assert_eq!(first_line.trim(), "polling");
     let mut child = cli
         .command(&["compress", &input_arg, "--store", &id, "-j", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    boto(
-        &moto,
-        r#"
-import time
-deadline = time.time() + 60
-while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time() < deadline:
-    time.sleep(0.01)
-"#,
-        &[],
-    );
+    assert!(watcher.wait().unwrap().success());
     let _ = child.kill();
     let _ = child.wait();
     let facts = check_bucket(false);
