@@ -643,13 +643,15 @@ print(json.dumps(report))
     };
 
     let input_arg = input.to_string_lossy().into_owned();
-    for delay in [200u64, 500, 900, 1400, 2200, 3200] {
-        let mut child = cli
-            .command(&["compress", &input_arg, "--store", &id, "-j", "2"])
+    let start_compressing = || {
+        cli.command(&["compress", &input_arg, "--store", &id, "-j", "2"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap()
+    };
+    for delay in [200u64, 500, 900, 1400, 2200, 3200] {
+        let mut child = start_compressing();
         std::thread::sleep(std::time::Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
@@ -695,12 +697,7 @@ while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time
     let mut first_line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(watcher.stdout.take().unwrap()), &mut first_line).unwrap();
     assert_eq!(first_line.trim(), "polling");
-    let mut child = cli
-        .command(&["compress", &input_arg, "--store", &id, "-j", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start_compressing();
     assert!(watcher.wait().unwrap().success());
     let _ = child.kill();
     let _ = child.wait();
