@@ -139,7 +139,7 @@ fn fit(
             ));
             return Ok(attempt);
         }
-        if attempt.images == 0 {
+        if attempt.image_candidates == 0 {
             return Err(over(
                 closest,
                 "no image in it can be re-encoded; text and drawings are already deflated".into(),
@@ -155,8 +155,8 @@ struct Rewritten {
     output: Vec<u8>,
     actions: Vec<String>,
     warnings: Vec<String>,
-    /// Images re-encoded.
-    images: usize,
+    /// Images the rewrite could re-encode (whether or not that made them smaller).
+    image_candidates: usize,
 }
 
 /// One rewrite of `document`: images re-encoded with `images` (if any), streams deflated
@@ -169,15 +169,15 @@ fn rewrite(
 ) -> Result<Rewritten, EngineError> {
     let mut actions = Vec::new();
     let mut warnings = Vec::new();
-    let mut recompressed = 0;
+    let mut candidates = 0;
     if let Some(ImageSettings { ppi, quality }) = images {
-        let failures;
-        (recompressed, failures) = recompress_images(&mut document, ppi, quality, limits);
-        if recompressed > 0 {
-            actions.push(format!("{recompressed} images re-encoded as JPEG q{quality} at up to {ppi} ppi"));
+        let outcome = recompress_images(&mut document, ppi, quality, limits);
+        candidates = outcome.candidates;
+        if outcome.replaced > 0 {
+            actions.push(format!("{} images re-encoded as JPEG q{quality} at up to {ppi} ppi", outcome.replaced));
         }
-        if failures > 0 {
-            warnings.push(format!("{failures} images could not be decoded and were kept as they were"));
+        if outcome.failed > 0 {
+            warnings.push(format!("{} images could not be decoded and were kept as they were", outcome.failed));
         }
     }
     let redeflated = redeflate_streams(&mut document, limits);
@@ -205,7 +205,7 @@ fn rewrite(
     if check.get_pages().len() as u32 != pages {
         return Err(EngineError::Encode { format: "PDF", reason: "the rewritten PDF lost pages".into() });
     }
-    Ok(Rewritten { output, actions, warnings, images: recompressed })
+    Ok(Rewritten { output, actions, warnings, image_candidates: candidates })
 }
 
 fn filters(stream: &Stream) -> Vec<Vec<u8>> {
@@ -386,7 +386,17 @@ fn jpeg_safe_components(document: &Document, color_space: &Object) -> Option<u8>
 }
 
 /// Re-encodes the images it is safe to; returns (re-encoded, undecodable).
-fn recompress_images(document: &mut Document, ppi: f64, quality: f32, limits: &Limits) -> (usize, usize) {
+/// What [`recompress_images`] did.
+struct ImagesOutcome {
+    /// Images that could be re-encoded (8-bit, no mask, a colour space JPEG holds, …).
+    candidates: usize,
+    /// Of those, the ones replaced (their JPEG came out smaller).
+    replaced: usize,
+    /// Of those, the ones that could not be decoded.
+    failed: usize,
+}
+
+fn recompress_images(document: &mut Document, ppi: f64, quality: f32, limits: &Limits) -> ImagesOutcome {
     let pages = image_pages(document);
     // Soft masks and masks are alpha or stencils: never JPEG.
     let mut masks = HashSet::new();
@@ -444,6 +454,7 @@ fn recompress_images(document: &mut Document, ppi: f64, quality: f32, limits: &L
             max_side,
         });
     }
+    let candidates = jobs.len();
     use rayon::prelude::*;
     let results: Vec<(ObjectId, Result<Option<Reencoded>, String>)> =
         jobs.into_par_iter().map(|job| (job.id, job.reencode(quality))).collect();
@@ -466,7 +477,7 @@ fn recompress_images(document: &mut Document, ppi: f64, quality: f32, limits: &L
             Err(_) => failed += 1,
         }
     }
-    (done, failed)
+    ImagesOutcome { candidates, replaced: done, failed }
 }
 
 enum ImageSource {
@@ -580,5 +591,65 @@ impl ImageJob {
             return Ok(None);
         }
         Ok(Some(Reencoded { bytes, width, height }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{dictionary, Object, Stream};
+
+    use super::*;
+
+    /// A one-page PDF holding only a line of text (lopdf's own minimal document).
+    fn text_only_pdf() -> Vec<u8> {
+        let mut document = Document::with_version("1.5");
+        let pages_id = document.new_object_id();
+        let font_id = document.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+        });
+        let resources_id = document.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+        let text = "Nothing here is an image. ".repeat(40);
+        let content = Content {
+            operations: vec![
+                Operation::new("BT", vec![]),
+                Operation::new("Tf", vec!["F1".into(), 10.into()]),
+                Operation::new("Td", vec![20.into(), 700.into()]),
+                Operation::new("Tj", vec![Object::string_literal(text)]),
+                Operation::new("ET", vec![]),
+            ],
+        };
+        let content_id = document.add_object(Stream::new(dictionary! {}, content.encode().expect("encodes")));
+        let page_id = document.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        });
+        document.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+                "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            }),
+        );
+        let catalog_id = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        document.trailer.set("Root", catalog_id);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).expect("saves");
+        bytes
+    }
+
+    /// Without images there is nothing to step down: the first coarser step says so instead of
+    /// trying every other one.
+    #[test]
+    fn a_pdf_without_images_cannot_be_squeezed_and_says_why() {
+        let input = text_only_pdf();
+        let options = PdfOptions { max_size: Some(100), ..PdfOptions::default() };
+        match compress(&input, "text.pdf", &options, &Limits::default()) {
+            Err(EngineError::OverTargetSize { target, closest, why }) => {
+                assert_eq!(target, 100);
+                assert!(closest > 100 && closest < input.len() as u64, "{closest} of {}", input.len());
+                assert!(why.contains("no image"), "{why}");
+            }
+            other => panic!("expected OverTargetSize, got {other:?}"),
+        }
     }
 }
