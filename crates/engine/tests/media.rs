@@ -404,7 +404,7 @@ fn max_size_fits_a_video_by_its_bitrate_or_says_how_close_it_came() {
         Err(EngineError::OverTargetSize { target, closest, why }) => {
             assert_eq!(target, 2000);
             assert!(closest > 2000 && closest < limit, "{closest}");
-            assert!(why.contains("kbit/s video") && why.contains("resize"), "{why}");
+            assert!(why.contains("8 kbit/s video") && why.contains("as low as the bitrates go"), "{why}");
         }
         other => panic!("expected OverTargetSize, got {other:?}"),
     }

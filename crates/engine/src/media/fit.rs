@@ -23,8 +23,7 @@ const AUDIO_FLOOR_KBPS: f64 = 8.0;
 /// `squeeze` (1 at first) scales the budget down after an attempt came out too big. Bitrates
 /// are only ever lowered: audio keeps the level's (or asked) bitrate when the budget allows more.
 pub(super) fn bitrates_for(settings: &Settings, max_size: u64, seconds: f64, squeeze: f64) -> Settings {
-    let payload = (max_size as f64 - CONTAINER_BYTES).max(0.0) * (1.0 - CONTAINER_SHARE);
-    let total_kbps = payload * 8.0 / seconds / 1000.0 * squeeze;
+    let total_kbps = budget_kbps(max_size, seconds) * squeeze;
     let mut fitted = settings.clone();
     match fitted.video.as_mut() {
         Some(video) => {
@@ -45,6 +44,20 @@ pub(super) fn bitrates_for(settings: &Settings, max_size: u64, seconds: f64, squ
         }
     }
     fitted
+}
+
+/// All the kbit/s that `seconds` of media may take to fit `max_size` bytes.
+fn budget_kbps(max_size: u64, seconds: f64) -> f64 {
+    let payload = (max_size as f64 - CONTAINER_BYTES).max(0.0) * (1.0 - CONTAINER_SHARE);
+    payload * 8.0 / seconds / 1000.0
+}
+
+/// The first squeeze when the budget alone would not lower the level's bitrate (sound alone,
+/// whose bitrate is only ever lowered, overshooting by its container): the level's own
+/// bitrate scaled down by its overshoot.
+pub(super) fn squeeze_below_level(level: &Settings, max_size: u64, seconds: f64, actual: usize) -> f64 {
+    let level_kbps = level.audio.as_ref().map_or(0.0, |audio| f64::from(audio.kbps));
+    next_squeeze(level_kbps / budget_kbps(max_size, seconds).max(f64::MIN_POSITIVE), max_size, actual)
 }
 
 /// The squeeze for the next attempt after one made `actual` bytes against `max_size`: the

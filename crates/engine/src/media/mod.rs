@@ -60,17 +60,28 @@ pub(crate) fn compress(
             closest: output.len() as u64,
             why: "the duration is unknown, so no bitrate can be derived from the size".into(),
         })?;
-        let (mut squeeze, mut closest, mut tried) = (1.0, output.len(), Vec::<settings::Settings>::new());
+        // No budget for a soundtrack the input does not have.
+        let mut level = settings.clone();
+        if !outcome.had_audio {
+            level.audio = None;
+        }
+        let mut squeeze = 1.0;
+        if fit::bitrates_for(&level, limit, seconds, squeeze) == level {
+            squeeze = fit::squeeze_below_level(&level, limit, seconds, output.len());
+        }
+        let (mut closest, mut tried) = (output.len(), Vec::<settings::Settings>::new());
         let fitted = loop {
-            let fitted = fit::bitrates_for(&settings, limit, seconds, squeeze);
-            if tried.len() == fit::MAX_FIT_ATTEMPTS || tried.contains(&fitted) {
+            let fitted = fit::bitrates_for(&level, limit, seconds, squeeze);
+            let at_the_floors = fitted == level || tried.contains(&fitted);
+            if at_the_floors || tried.len() == fit::MAX_FIT_ATTEMPTS {
                 let last = tried.last().map_or_else(|| fit::describe(&fitted), fit::describe);
-                let hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
-                return Err(EngineError::OverTargetSize {
-                    target: limit,
-                    closest: closest as u64,
-                    why: format!("{last} for {seconds:.1} s; {hint} would take fewer bits"),
-                });
+                let why = if at_the_floors {
+                    format!("{last} for {seconds:.1} s is as low as the bitrates go")
+                } else {
+                    let hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
+                    format!("{last} for {seconds:.1} s; {hint} would take fewer bits")
+                };
+                return Err(EngineError::OverTargetSize { target: limit, closest: closest as u64, why });
             }
             let attempt = encode_with(&fitted)?;
             tried.push(fitted.clone());
