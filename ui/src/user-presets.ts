@@ -2,7 +2,7 @@
 // that builds a new one. Creating or deleting saves at once (through `save`), independently of
 // the dialog's own Save button.
 
-import type { Compression, ImageFormat, ImageOptions_Serialize, Options_Serialize, Resize_Serialize, UserPreset_Serialize } from "./bindings";
+import type { Compression, ImageFormat, ImageOptions_Serialize, Options_Serialize, PdfOptions_Serialize, Resize_Serialize, UserPreset_Serialize } from "./bindings";
 import { h } from "./dom";
 import { formatBytes } from "./format";
 import { announce, errorText } from "./notice";
@@ -52,7 +52,9 @@ export function presetOptions(choices: PresetChoices): Options_Serialize {
   // The size is for every kind that can give up quality; their sections then take the
   // preset's level too (a section cannot be sent without one).
   image.max_size = max_size;
-  return { image, pdf: { compression, max_size }, video: { compression, max_size }, audio: { compression, max_size } };
+  // A lossless preset keeps PDF images too (and reports a PDF it cannot fit).
+  const pdf: PdfOptions_Serialize = choices.lossless ? { compression, lossless: true, max_size } : { compression, max_size };
+  return { image, pdf, video: { compression, max_size }, audio: { compression, max_size } };
 }
 
 /** A short description for people: "WebP, high, ≤ 1920 px wide". */
@@ -123,7 +125,7 @@ export class PresetsSection {
     this.quality = number("new-preset-quality", 100, "Default");
     this.maxWidth = number("new-preset-max-width", MAX_DIMENSION, "Any");
     this.maxHeight = number("new-preset-max-height", MAX_DIMENSION, "Any");
-    this.maxSize = h("input", { type: "number", id: "new-preset-max-size", min: 0.001, max: MAX_SIZE_MB, step: "any", inputmode: "decimal", placeholder: "Any", "data-testid": "new-preset-max-size", "aria-describedby": "new-preset-hint" });
+    this.maxSize = h("input", { type: "number", id: "new-preset-max-size", min: 0.000001, max: MAX_SIZE_MB, step: "any", inputmode: "decimal", placeholder: "Any", "data-testid": "new-preset-max-size", "aria-describedby": "new-preset-hint" });
     this.description = h("span", { class: "new-preset-description", "data-testid": "new-preset-description" });
     this.createButton = h("button", { type: "button", "data-testid": "create-preset" }, "Create preset");
     this.error = h("p", { class: "form-error", role: "alert", "data-testid": "preset-error", hidden: true });

@@ -314,5 +314,6 @@ describe("preset options and descriptions", () => {
       audio: { compression: "ultra", max_size: 2_500_000 },
     });
     expect(describeOptions({ image: { compression: "high", max_size: 250_000 } })).toBe("Same format, high, ≤ 250 kB a file");
+    expect(presetOptions({ compression: "high", lossless: true, maxSize: 1000 }).pdf).toStrictEqual({ compression: "high", lossless: true, max_size: 1000 });
   });
 });

@@ -155,7 +155,7 @@ struct Rewritten {
     output: Vec<u8>,
     actions: Vec<String>,
     warnings: Vec<String>,
-    /// Images the rewrite could re-encode (whether or not that made them smaller).
+    /// Images the rewrite could decode and re-encode (whether or not that made them smaller).
     image_candidates: usize,
 }
 
@@ -172,7 +172,8 @@ fn rewrite(
     let mut candidates = 0;
     if let Some(ImageSettings { ppi, quality }) = images {
         let outcome = recompress_images(&mut document, ppi, quality, limits);
-        candidates = outcome.candidates;
+        // An image that cannot be decoded will not be at a coarser step either.
+        candidates = outcome.candidates - outcome.failed;
         if outcome.replaced > 0 {
             actions.push(format!("{} images re-encoded as JPEG q{quality} at up to {ppi} ppi", outcome.replaced));
         }
@@ -385,7 +386,6 @@ fn jpeg_safe_components(document: &Document, color_space: &Object) -> Option<u8>
     }
 }
 
-/// Re-encodes the images it is safe to; returns (re-encoded, undecodable).
 /// What [`recompress_images`] did.
 struct ImagesOutcome {
     /// Images that could be re-encoded (8-bit, no mask, a colour space JPEG holds, …).
@@ -396,6 +396,7 @@ struct ImagesOutcome {
     failed: usize,
 }
 
+/// Re-encodes the images it is safe to, keeping each new JPEG only when it is smaller.
 fn recompress_images(document: &mut Document, ppi: f64, quality: f32, limits: &Limits) -> ImagesOutcome {
     let pages = image_pages(document);
     // Soft masks and masks are alpha or stencils: never JPEG.
