@@ -42,63 +42,42 @@ pub(crate) fn compress(
     let context = probe::open(source.path(), format)?;
     let input_media = probe::facts(&context);
     let is_video = format.kind() == Kind::Video && probe::video_stream(&context).is_some();
-    drop(context);
     let (settings, max_size) = if is_video {
         (settings::for_video(format, &options.video), options.video.max_size)
     } else {
         (settings::for_audio(format, &options.audio), options.audio.max_size)
     };
-    let encode_with = |settings: &settings::Settings| encode(source.path(), format, settings, limits, control);
-    let (mut output, mut outcome, mut output_media) = encode_with(&settings)?;
-    let explicit = outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, outcome.had_audio);
+    // The first encode reads the context the facts came from; later ones open the file again.
+    let mut opened = Some(context);
+    let mut encode_with = |settings: &settings::Settings| {
+        let context = match opened.take() {
+            Some(context) => context,
+            None => probe::open(source.path(), format)?,
+        };
+        encode(context, format, settings, limits, control)
+    };
+    let mut kept = encode_with(&settings)?;
+    let explicit =
+        kept.outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, kept.outcome.had_audio);
     // An input that already fits is kept by the size check below unless a change was asked for.
     if let Some(limit) =
-        max_size.filter(|&limit| output.len() as u64 > limit && (explicit || input.len() as u64 > limit))
+        max_size.filter(|&limit| kept.bytes.len() as u64 > limit && (explicit || input.len() as u64 > limit))
     {
-        let seconds = input_media.duration.filter(|&d| d > 0.0).ok_or_else(|| EngineError::OverTargetSize {
-            target: limit,
-            closest: output.len() as u64,
-            why: "the duration is unknown, so no bitrate can be derived from the size".into(),
-        })?;
         // No budget for a soundtrack the input does not have.
         let mut level = settings.clone();
-        if !outcome.had_audio {
+        if !kept.outcome.had_audio {
             level.audio = None;
         }
-        let mut squeeze = 1.0;
-        if fit::bitrates_for(&level, limit, seconds, squeeze) == level {
-            squeeze = fit::squeeze_below_level(&level, limit, seconds, output.len());
-        }
-        let (mut closest, mut tried) = (output.len(), Vec::<settings::Settings>::new());
-        let fitted = loop {
-            let fitted = fit::bitrates_for(&level, limit, seconds, squeeze);
-            let at_the_floors = fitted == level || tried.contains(&fitted);
-            if at_the_floors || tried.len() == fit::MAX_FIT_ATTEMPTS {
-                let last = tried.last().map_or_else(|| fit::describe(&fitted), fit::describe);
-                let why = if at_the_floors {
-                    format!("{last} for {seconds:.1} s is as low as the bitrates go")
-                } else {
-                    let hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
-                    format!("{last} for {seconds:.1} s; {hint} would take fewer bits")
-                };
-                return Err(EngineError::OverTargetSize { target: limit, closest: closest as u64, why });
-            }
-            let attempt = encode_with(&fitted)?;
-            tried.push(fitted.clone());
-            closest = closest.min(attempt.0.len());
-            if attempt.0.len() as u64 <= limit {
-                break attempt;
-            }
-            squeeze = fit::next_squeeze(squeeze, limit, attempt.0.len());
-        };
-        (output, outcome, output_media) = fitted;
-        outcome.actions.push(format!(
-            "bitrate set from the {seconds:.1} s duration to fit {limit} bytes ({} encodes: {})",
-            tried.len() + 1,
-            tried.iter().map(fit::describe).collect::<Vec<_>>().join(", then ")
-        ));
+        let shrink_hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
+        let request = fit::Request { level: &level, limit, duration: input_media.duration, shrink_hint };
+        let fitted = fit::to_size(request, kept.bytes.len(), &mut encode_with, |encoded| encoded.bytes.len())?;
+        kept = fitted.encoded;
+        kept.outcome.actions.push(fitted.action);
     }
     let target = settings.container;
+    // Only the kept output is probed: its facts go into the report.
+    let output_media = probe::facts(&probe::open(kept.file.path(), target)?);
+    let Encoded { bytes: output, outcome, .. } = kept;
 
     let mut input_facts = describe(name, format, input, &input_media);
     if format.kind() == Kind::Audio {
@@ -117,24 +96,29 @@ pub(crate) fn compress(
     Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
 }
 
-/// One transcode of the file at `source` with `settings`: the output's bytes, what was done,
-/// and the output's facts as a probe reads them.
+/// One transcode's result: the output's bytes, the temporary file they were read from (kept
+/// for probing), and what was done.
+struct Encoded {
+    bytes: Vec<u8>,
+    file: NamedTempFile,
+    outcome: transcode::Outcome,
+}
+
+/// One transcode of the opened input with `settings`.
 fn encode(
-    source: &std::path::Path,
+    mut context: ffmpeg_next::format::context::Input,
     format: Format,
     settings: &settings::Settings,
     limits: &Limits,
     control: &Control,
-) -> Result<(Vec<u8>, transcode::Outcome, probe::Facts), EngineError> {
-    let mut context = probe::open(source, format)?;
+) -> Result<Encoded, EngineError> {
     let target = settings.container;
-    let destination = temp_file(target.extension(), None)?;
-    let outcome = transcode::run(&mut context, format, destination.path(), settings, limits, control)?;
+    let file = temp_file(target.extension(), None)?;
+    let outcome = transcode::run(&mut context, format, file.path(), settings, limits, control)?;
     drop(context);
-    let output = std::fs::read(destination.path())
+    let bytes = std::fs::read(file.path())
         .map_err(|e| EngineError::Encode { format: target.name(), reason: format!("reading the result back: {e}") })?;
-    let facts = probe::facts(&probe::open(destination.path(), target)?);
-    Ok((output, outcome, facts))
+    Ok(Encoded { bytes, file, outcome })
 }
 
 pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
