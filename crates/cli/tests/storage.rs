@@ -685,6 +685,7 @@ print("polling", flush=True)
 deadline = time.time() + 60
 while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time() < deadline:
     time.sleep(0.005)
+print("begun", flush=True)
 "#
     );
     let mut watcher = std::process::Command::new("python3")
@@ -694,13 +695,19 @@ while not s3.list_multipart_uploads(Bucket="crash").get("Uploads") and time.time
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 is installed");
-    let mut first_line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(watcher.stdout.take().unwrap()), &mut first_line).unwrap();
-    assert_eq!(first_line.trim(), "polling");
+    let mut said = std::io::BufReader::new(watcher.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+    assert_eq!(line.trim(), "polling");
     let mut child = start_compressing();
-    assert!(watcher.wait().unwrap().success());
+    // Killed on the watcher's word, not on its exit: Python's shutdown takes long enough for
+    // the CLI to finish the upload.
+    line.clear();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(line.trim(), "begun");
+    assert!(watcher.wait().unwrap().success());
     let facts = check_bucket(false);
     assert_eq!(facts["unfinished"], 1, "killed mid-multipart: {facts}");
     assert!(!facts["keys"].as_array().unwrap().iter().any(|k| k == "noise.gz"), "a half upload is not an object");
