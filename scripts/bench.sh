@@ -35,7 +35,7 @@ if [ ! -f "$media/bench-photos/.complete" ]; then
   rm -rf "$work"
   touch "$media/bench-photos/.complete"
 fi
-cargo build --release --locked -p compressor-cli -p compressor-bench
+cargo build --release --locked -p compressor-cli -p compressor-media -p compressor-bench
 mkdir -p bench-results
 "$CARGO_TARGET_DIR/release/compressor-bench" "$media" "$CARGO_TARGET_DIR/release/compressor" "$tools" bench-results |
   tee bench-results/table.md

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-cargo build --locked -p compressor-cli
+# The CLI opens the media module (FFmpeg) beside it when the first video or audio file comes.
+cargo build --locked -p compressor-cli -p compressor-media
 out="${COMPRESSOR_DEMO_OUT:-$(mktemp -d)/compressed}"
 if (($#)); then inputs=("$@"); else inputs=(samples); fi
 "$CARGO_TARGET_DIR/debug/compressor" compress "${inputs[@]}" --out "$out"

@@ -15,8 +15,7 @@ mod archive;
 pub mod detect;
 pub mod error;
 mod image;
-#[cfg(feature = "media")]
-mod media;
+pub mod media;
 pub mod options;
 #[cfg(feature = "pdf")]
 mod pdf;
@@ -81,7 +80,8 @@ impl Default for Control<'static> {
 }
 
 impl Limits {
-    fn check(&self, width: u32, height: u32) -> Result<(), EngineError> {
+    /// Refuses a picture of `width` × `height` over [`Limits::max_pixels`].
+    pub fn check(&self, width: u32, height: u32) -> Result<(), EngineError> {
         if u64::from(width) * u64::from(height) > self.max_pixels {
             Err(EngineError::TooManyPixels { width, height, limit: self.max_pixels })
         } else {
@@ -156,8 +156,9 @@ impl Engine {
             Kind::Document if format == Format::Pdf => pdf::compress(input, name, &options.pdf, &self.limits),
             #[cfg(feature = "archive")]
             Kind::Document | Kind::Archive => archive::compress(self, input, name, format, options, control),
-            #[cfg(feature = "media")]
-            Kind::Video | Kind::Audio => media::compress(input, name, format, options, &self.limits, control),
+            Kind::Video | Kind::Audio => {
+                media::codec(format)?.compress(input, name, format, options, &self.limits, control)
+            }
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Unsupported(format!(
                 "{} (this build has no {} support)",
@@ -177,8 +178,7 @@ impl Engine {
             Kind::Document if format == Format::Pdf => pdf::verify(bytes, &self.limits).map(|_| format),
             #[cfg(feature = "archive")]
             Kind::Document | Kind::Archive => archive::verify(self, bytes, format).map(|_| format),
-            #[cfg(feature = "media")]
-            Kind::Video | Kind::Audio => media::verify(bytes, format, &self.limits).map(|_| format),
+            Kind::Video | Kind::Audio => media::codec(format)?.verify(bytes, format, &self.limits).map(|_| format),
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Unsupported(format.name().to_string())),
         }

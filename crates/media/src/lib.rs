@@ -1,6 +1,11 @@
 //! Video and audio through the system's FFmpeg (ffmpeg-next): video re-encoded to H.264,
 //! H.265 or VP9 (scaled, upright), soundtracks and audio files to AAC, Opus or MP3.
 //!
+//! The engine reaches this crate through its `MediaCodec` trait: the desktop app links it and
+//! calls [`install`]; the CLI opens it as `libcompressor_media.so` on its first video or
+//! audio file, so that FFmpeg's libraries load only when needed (see the engine's
+//! `media` module).
+//!
 //! FFmpeg works on files here: ffmpeg-next has no safe in-memory I/O (its custom AVIO
 //! callbacks need `unsafe` glue and seeking, which MP4 muxing with `faststart` relies on),
 //! so the input goes to a temporary file and the output is read back from another one.
@@ -18,17 +23,70 @@ mod verify;
 mod video;
 
 use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
+use compressor_engine::media::MediaCodec;
+use compressor_engine::options::Options;
+use compressor_engine::{output_name, Compressed, Control, EngineError, FileFacts, Format, Kind, Limits};
 use tempfile::NamedTempFile;
 
-use crate::detect::{Format, Kind};
-use crate::error::EngineError;
-use crate::options::Options;
-use crate::report::FileFacts;
-use crate::{output_name, Compressed, Control, Limits};
+use settings::{AudioCodecExt, VideoCodecExt};
 
-pub(crate) fn compress(
+/// Video and audio compression with FFmpeg.
+pub struct Ffmpeg;
+
+static FFMPEG: Ffmpeg = Ffmpeg;
+
+/// Makes FFmpeg this process's video and audio support (the desktop app, tests).
+pub fn install() {
+    compressor_engine::media::install(&FFMPEG);
+}
+
+impl MediaCodec for Ffmpeg {
+    fn compress(
+        &self,
+        input: &[u8],
+        name: &str,
+        format: Format,
+        options: &Options,
+        limits: &Limits,
+        control: &Control,
+    ) -> Result<Compressed, EngineError> {
+        contained(|| compress(input, name, format, options, limits, control))
+    }
+
+    fn verify(&self, bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
+        contained(|| verify(bytes, format, limits))
+    }
+}
+
+/// A panic must not unwind out of the loaded module into the program (each has its own
+/// copy of the standard library): it becomes an error here.
+fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(EngineError::Encode { format: "media", reason: format!("the media module failed: {message}") })
+    })
+}
+
+/// The module's entry points, looked up by name when the engine opens it: the engine build
+/// it was compiled against (checked first), and the codec.
+#[no_mangle]
+pub fn compressor_media_build() -> &'static str {
+    compressor_engine::media::BUILD
+}
+
+#[no_mangle]
+pub fn compressor_media_codec() -> &'static dyn MediaCodec {
+    &FFMPEG
+}
+
+fn compress(
     input: &[u8],
     name: &str,
     format: Format,
@@ -121,7 +179,7 @@ fn encode(
     Ok(Encoded { bytes, file, outcome })
 }
 
-pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
+fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
     start_ffmpeg()?;
     probe::check_complete(bytes, format)?;
     let file = temp_file(format.extension(), Some(bytes))?;
@@ -185,7 +243,7 @@ fn temp_file(extension: &str, contents: Option<&[u8]>) -> Result<NamedTempFile, 
 }
 
 /// A decoder for `stream`, still to be opened as video or audio.
-pub(super) fn decoder_for(stream: &ffmpeg_next::Stream) -> Result<ffmpeg_next::decoder::Decoder, EngineError> {
+pub(crate) fn decoder_for(stream: &ffmpeg_next::Stream) -> Result<ffmpeg_next::decoder::Decoder, EngineError> {
     let mut context = ffmpeg_next::codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| ffmpeg_failed("media", "reading the stream parameters", e))?;
     // Frame threads, as the ffmpeg CLI uses: most of the decoding speed on small machines.
@@ -196,7 +254,7 @@ pub(super) fn decoder_for(stream: &ffmpeg_next::Stream) -> Result<ffmpeg_next::d
     Ok(decoder)
 }
 
-pub(super) fn cannot_decode(stream: &ffmpeg_next::Stream, error: ffmpeg_next::Error) -> EngineError {
+pub(crate) fn cannot_decode(stream: &ffmpeg_next::Stream, error: ffmpeg_next::Error) -> EngineError {
     let codec = stream.parameters().id();
     let kind = match codec.medium() {
         ffmpeg_next::media::Type::Video => "video",
@@ -207,11 +265,11 @@ pub(super) fn cannot_decode(stream: &ffmpeg_next::Stream, error: ffmpeg_next::Er
 }
 
 /// An FFmpeg call that failed while producing `what` ("video", "audio", a container name).
-pub(super) fn ffmpeg_failed(what: &'static str, doing: &str, error: ffmpeg_next::Error) -> EngineError {
+pub(crate) fn ffmpeg_failed(what: &'static str, doing: &str, error: ffmpeg_next::Error) -> EngineError {
     EngineError::Encode { format: what, reason: format!("{doing}: {error}") }
 }
 
 /// "Try again after the other side has been drained" from send/receive calls.
-pub(super) fn is_again(error: &ffmpeg_next::Error) -> bool {
+pub(crate) fn is_again(error: &ffmpeg_next::Error) -> bool {
     matches!(error, ffmpeg_next::Error::Other { errno } if *errno == ffmpeg_next::error::EAGAIN)
 }

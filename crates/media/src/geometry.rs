@@ -2,7 +2,7 @@
 //! semantics as images: fit/fill/crop/auto, never upscaling unless asked) and the even
 //! dimensions 4:2:0 video needs. Pure arithmetic, so it is tested without FFmpeg.
 
-use crate::options::{Resize, ResizeMode};
+use compressor_engine::options::{Resize, ResizeMode};
 
 /// Clockwise quarter turns a player applies when showing the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

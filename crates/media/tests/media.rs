@@ -18,8 +18,14 @@ fn media(path: &str) -> Vec<u8> {
     std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The engine with this crate's FFmpeg installed, as the desktop app has it.
+fn engine() -> Engine {
+    compressor_media::install();
+    Engine::default()
+}
+
 fn compress(bytes: &[u8], name: &str, json: &str) -> Result<Compressed, EngineError> {
-    Engine::default().compress(bytes, name, &Options::from_json(json).unwrap())
+    engine().compress(bytes, name, &Options::from_json(json).unwrap())
 }
 
 fn output(result: &Compressed) -> &[u8] {
@@ -97,7 +103,7 @@ fn megamind_becomes_a_smaller_h264_aac_mp4() {
         report.warnings
     );
     assert!(report.actions.iter().any(|a| a.starts_with("H.264 CRF 28")), "{:?}", report.actions);
-    Engine::default().verify(bytes).unwrap();
+    engine().verify(bytes).unwrap();
 }
 
 #[test]
@@ -155,7 +161,7 @@ fn wav_becomes_a_smaller_aac_m4a() {
         assert_eq!(stream(&after, "audio")["channels"], stream(&before, "audio")["channels"], "{name}");
         assert_eq!(result.report.input.audio_codec.as_deref(), Some("pcm_s16le"));
         assert_eq!(result.report.output.width, None);
-        Engine::default().verify(bytes).unwrap();
+        engine().verify(bytes).unwrap();
     }
 }
 
@@ -194,7 +200,7 @@ fn progress_rises_to_the_end_and_cancel_stops() {
     let never = AtomicBool::new(false);
     let record = |f: f64| seen.lock().unwrap().push(f);
     let control = Control { cancel: &never, progress: &record };
-    Engine::default().compress_with(&input, "Megamind.avi", &options, &control).unwrap();
+    engine().compress_with(&input, "Megamind.avi", &options, &control).unwrap();
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 10, "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
@@ -209,7 +215,7 @@ fn progress_rises_to_the_end_and_cancel_stops() {
         }
     };
     let control = Control { cancel: &cancel, progress: &stop_early };
-    let err = Engine::default().compress_with(&input, "Megamind.avi", &options, &control).unwrap_err();
+    let err = engine().compress_with(&input, "Megamind.avi", &options, &control).unwrap_err();
     assert!(matches!(err, EngineError::Cancelled), "{err}");
     assert!(*calls.lock().unwrap() < 40, "stopped soon after the flag was set");
 }
@@ -220,9 +226,9 @@ fn a_truncated_mp4_is_reported_as_damaged() {
     let json = r#"{"video": {"compression": "ultra", "resize": {"width": 160, "mode": "auto"}}}"#;
     let result = compress(&input, "vtest.avi", json).unwrap();
     let whole = output(&result);
-    Engine::default().verify(whole).unwrap();
+    engine().verify(whole).unwrap();
     let half = &whole[..whole.len() / 2];
-    for err in [compress(half, "cut.mp4", "{}").unwrap_err(), Engine::default().verify(half).unwrap_err()] {
+    for err in [compress(half, "cut.mp4", "{}").unwrap_err(), engine().verify(half).unwrap_err()] {
         match &err {
             EngineError::Corrupt { format, reason } => {
                 assert_eq!(*format, "MP4");
@@ -299,13 +305,14 @@ fn garbage_in_a_media_wrapper_is_a_clear_error() {
     fake.resize(4096, 0x5A);
     let err = compress(&fake, "fake.avi", "{}").unwrap_err();
     assert!(matches!(err, EngineError::Corrupt { format: "AVI", .. }), "{err:?}");
-    assert!(Engine::default().verify(&fake).is_err());
+    assert!(engine().verify(&fake).is_err());
 }
 
 #[test]
 fn absurd_dimensions_are_refused_before_decoding() {
     let input = media("video/Megamind.avi");
     let limits = compressor_engine::Limits { max_pixels: 100_000, ..Default::default() };
+    compressor_media::install();
     let engine = Engine::new(limits);
     let err = engine.compress(&input, "Megamind.avi", &Options::default()).unwrap_err();
     assert!(matches!(err, EngineError::TooManyPixels { width: 720, height: 528, .. }), "{err:?}");
@@ -397,7 +404,7 @@ fn max_size_fits_a_video_by_its_bitrate_or_says_how_close_it_came() {
         "{:?}",
         fitted.report.actions
     );
-    Engine::default().verify(bytes).unwrap();
+    engine().verify(bytes).unwrap();
 
     let json = format!(r#"{{"video": {{{small}, "max_size": 2000}}}}"#);
     match compress(&input, "Megamind.avi", &json) {

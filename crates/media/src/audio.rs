@@ -8,10 +8,10 @@ use ffmpeg_next::{decoder, encoder, frame, ChannelLayout, Packet, Rational, Resc
 
 use super::fifo::Fifo;
 use super::progress::Progress;
-use super::settings::AudioSettings;
+use super::settings::{AudioCodecExt, AudioSettings};
 use super::{ffmpeg_failed, is_again};
-use crate::error::EngineError;
-use crate::options::AudioCodec;
+use compressor_engine::options::AudioCodec;
+use compressor_engine::EngineError;
 
 /// What the encoder is fed.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@ use ffmpeg_next::frame;
 use ffmpeg_next::software::scaling;
 
 use super::geometry::{Geometry, Rotation};
-use crate::error::EngineError;
+use compressor_engine::EngineError;
 
 pub(super) struct Converter {
     geometry: Geometry,

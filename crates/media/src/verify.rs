@@ -9,8 +9,8 @@ use ffmpeg_next::media::Type;
 use ffmpeg_next::{decoder, frame};
 
 use super::probe;
-use crate::error::EngineError;
-use crate::{Format, Limits};
+use compressor_engine::EngineError;
+use compressor_engine::{Format, Limits};
 
 pub(super) fn decode_all(
     input: &mut ffmpeg_next::format::context::Input,

@@ -12,9 +12,9 @@ use super::progress::Progress;
 use super::settings::{self, Settings};
 use super::video::VideoTrack;
 use super::{ffmpeg_failed, probe};
-use crate::error::EngineError;
-use crate::options::ResizeMode;
-use crate::{Control, Format, Limits};
+use compressor_engine::options::ResizeMode;
+use compressor_engine::EngineError;
+use compressor_engine::{Control, Format, Limits};
 
 /// What the pass did, for the report.
 #[derive(Debug, Default)]

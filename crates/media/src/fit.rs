@@ -2,7 +2,7 @@
 //! to squeeze them again when an encoder's average lands above its target.
 
 use super::settings::{Settings, VideoRate};
-use crate::error::EngineError;
+use compressor_engine::EngineError;
 
 /// Encodes at most, after the level's: encoders hit an average bitrate within a few percent
 /// over a whole file, so a second correction is rare and a third is a last resort.
@@ -144,9 +144,9 @@ fn describe(settings: &Settings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Format;
-    use crate::media::settings::{AudioSettings, VideoSettings};
-    use crate::options::{AudioCodec, VideoCodec};
+    use crate::settings::{AudioSettings, VideoSettings};
+    use compressor_engine::options::{AudioCodec, VideoCodec};
+    use compressor_engine::Format;
 
     fn video_with_sound(audio_kbps: u32) -> Settings {
         Settings {

@@ -1,8 +1,8 @@
 //! Progress as a fraction of the input's duration, reported at most once per percent so the
 //! callback (a UI event, a terminal redraw) stays cheap.
 
-use crate::error::EngineError;
-use crate::Control;
+use compressor_engine::Control;
+use compressor_engine::EngineError;
 
 pub(super) struct Progress<'a, 'c> {
     control: &'a Control<'c>,

@@ -3,8 +3,10 @@
 
 use ffmpeg_next::codec::Id;
 
-use crate::detect::Format;
-use crate::options::{AudioCodec, AudioOptions, Compression, Resize, VideoCodec, VideoContainer, VideoOptions};
+use compressor_engine::options::{
+    AudioCodec, AudioOptions, Compression, Resize, VideoCodec, VideoContainer, VideoOptions,
+};
+use compressor_engine::Format;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Settings {
@@ -38,8 +40,27 @@ pub(super) struct AudioSettings {
     pub sample_rate: Option<u32>,
 }
 
-impl VideoCodec {
-    pub(super) fn encoder(self) -> &'static str {
+/// The FFmpeg side of the codecs the options name: encoder, label, codec id and the levels'
+/// qualities. (Traits, because the codec types belong to the engine.)
+pub(crate) trait VideoCodecExt {
+    fn encoder(self) -> &'static str;
+    fn label(self) -> &'static str;
+    fn id(self) -> Id;
+    fn crf(self, level: Compression) -> u8;
+}
+
+pub(crate) trait AudioCodecExt {
+    fn encoder(self) -> &'static str;
+    fn label(self) -> &'static str;
+    fn id(self) -> Id;
+    /// kbit/s for a soundtrack beside video.
+    fn soundtrack_kbps(self, level: Compression) -> u32;
+    /// kbit/s for an audio file, where the sound is the whole point.
+    fn music_kbps(self, level: Compression) -> u32;
+}
+
+impl VideoCodecExt for VideoCodec {
+    fn encoder(self) -> &'static str {
         match self {
             VideoCodec::H264 => "libx264",
             VideoCodec::H265 => "libx265",
@@ -47,7 +68,7 @@ impl VideoCodec {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             VideoCodec::H264 => "H.264",
             VideoCodec::H265 => "H.265",
@@ -55,7 +76,7 @@ impl VideoCodec {
         }
     }
 
-    pub(super) fn id(self) -> Id {
+    fn id(self) -> Id {
         match self {
             VideoCodec::H264 => Id::H264,
             VideoCodec::H265 => Id::HEVC,
@@ -73,8 +94,8 @@ impl VideoCodec {
     }
 }
 
-impl AudioCodec {
-    pub(super) fn encoder(self) -> &'static str {
+impl AudioCodecExt for AudioCodec {
+    fn encoder(self) -> &'static str {
         match self {
             AudioCodec::Aac => "aac",
             AudioCodec::Opus => "libopus",
@@ -82,7 +103,7 @@ impl AudioCodec {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             AudioCodec::Aac => "AAC",
             AudioCodec::Opus => "Opus",
@@ -90,7 +111,7 @@ impl AudioCodec {
         }
     }
 
-    pub(super) fn id(self) -> Id {
+    fn id(self) -> Id {
         match self {
             AudioCodec::Aac => Id::AAC,
             AudioCodec::Opus => Id::OPUS,
@@ -98,7 +119,6 @@ impl AudioCodec {
         }
     }
 
-    /// kbit/s for a soundtrack beside video.
     fn soundtrack_kbps(self, level: Compression) -> u32 {
         let table = match self {
             AudioCodec::Aac | AudioCodec::Mp3 => [128, 96, 64],
@@ -107,7 +127,6 @@ impl AudioCodec {
         table[level_index(level)]
     }
 
-    /// kbit/s for an audio file, where the sound is the whole point.
     fn music_kbps(self, level: Compression) -> u32 {
         let table = match self {
             AudioCodec::Aac | AudioCodec::Mp3 => [192, 128, 96],

@@ -8,11 +8,11 @@ use ffmpeg_next::{decoder, encoder, frame, picture, Dictionary, Packet, Rational
 use super::geometry::{self, Geometry};
 use super::picture::Converter;
 use super::progress::Progress;
-use super::settings::{VideoRate, VideoSettings};
+use super::settings::{VideoCodecExt, VideoRate, VideoSettings};
 use super::{ffmpeg_failed, is_again, probe};
-use crate::error::EngineError;
-use crate::options::VideoCodec;
-use crate::{Format, Limits};
+use compressor_engine::options::VideoCodec;
+use compressor_engine::EngineError;
+use compressor_engine::{Format, Limits};
 
 pub(super) struct VideoTrack {
     pub input_index: usize,

@@ -8,8 +8,8 @@ use ffmpeg_next::format::{self, context::Input, stream::Disposition};
 use ffmpeg_next::media::Type;
 
 use super::geometry::Rotation;
-use crate::detect::Format;
-use crate::error::EngineError;
+use compressor_engine::EngineError;
+use compressor_engine::Format;
 
 /// What the report says about one side.
 #[derive(Debug, Clone, Default, PartialEq)]
