@@ -4,6 +4,8 @@
 //! the next run), every file under a final name decodes, and after the next run no
 //! temporary file is left.
 
+mod support;
+
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,9 +19,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn media_photo(name: &str) -> PathBuf {
-    let media = std::env::var_os("COMPRESSOR_MEDIA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let media = support::media_dir();
     media.join("jpeg").join(name)
 }
 

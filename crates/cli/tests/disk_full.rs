@@ -3,6 +3,8 @@
 //! are written whole; the others fail by name with the reason; originals are untouched and
 //! no temporary file is left behind.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,9 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn media_photo(name: &str) -> PathBuf {
-    let media = std::env::var_os("COMPRESSOR_MEDIA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let media = support::media_dir();
     media.join("jpeg").join(name)
 }
 

@@ -2,6 +2,8 @@
 //! beside it by `cargo test --workspace`) on its first video or audio file. Checked on the
 //! real binary with a real recording; missing media is a failure, not a skip.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -9,12 +11,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn sound() -> PathBuf {
-    let dir = std::env::var_os("COMPRESSOR_MEDIA")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/compressor-media")))
-        .expect("COMPRESSOR_MEDIA or HOME");
-    assert!(dir.join(".complete").exists(), "no test media in {}: run tests/media/fetch.sh first", dir.display());
-    dir.join("audio/Noise.wav")
+    support::media_dir().join("audio/Noise.wav")
 }
 
 /// A folder holding a copy of the recording and of a photo.

@@ -595,9 +595,7 @@ fn killed_while_uploading_into_a_bucket() {
     boto(&moto, "s3.create_bucket(Bucket='crash')", &[]);
     let id = add_s3(&cli, &moto, "s3", "us-east-1", "crash");
 
-    let media = std::env::var_os("COMPRESSOR_MEDIA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let media = support::media_dir();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     fs::create_dir_all(&input).unwrap();

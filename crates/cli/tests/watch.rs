@@ -3,6 +3,8 @@
 //! added while stopped, the folder deleted and re-created, polling, and a burst of files.
 //! Each asserts exactly one valid, smaller output per input and no output of an output.
 
+mod support;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,9 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A real photo from the fetched media (see tests/media/fetch.sh).
 fn photo(name: &str) -> PathBuf {
-    let media = std::env::var_os("COMPRESSOR_MEDIA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/compressor-media"));
+    let media = support::media_dir();
     let path = media.join("jpeg").join(name);
     assert!(path.exists(), "{} missing: run tests/media/fetch.sh", path.display());
     path

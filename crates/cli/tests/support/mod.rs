@@ -2,6 +2,7 @@
 //! when dropped: a D-Bus session with GNOME Keyring's Secret Service (the keychain a Linux
 //! desktop uses), moto_server (S3) and Azurite (Azure Blob Storage). No mocks: a missing
 //! tool fails the test with how to install it (`scripts/setup.sh` installs them all).
+//! Also where the fetched test media are.
 
 #![allow(dead_code)]
 
@@ -10,6 +11,17 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// The real media `tests/media/fetch.sh` fetched (`COMPRESSOR_MEDIA`, else the cache it
+/// fills). Missing media is a failure, not a skip.
+pub fn media_dir() -> PathBuf {
+    let dir = std::env::var_os("COMPRESSOR_MEDIA")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/compressor-media")))
+        .expect("COMPRESSOR_MEDIA or HOME");
+    assert!(dir.join(".complete").exists(), "no test media in {}: run tests/media/fetch.sh first", dir.display());
+    dir
+}
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
