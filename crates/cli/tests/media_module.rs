@@ -1,6 +1,8 @@
-//! The CLI does not link FFmpeg: it opens the media module (`libcompressor_media.so`, built
-//! beside it by `cargo test --workspace`) on its first video or audio file. Checked on the
-//! real binary with a real recording; missing media is a failure, not a skip.
+//! The CLI does not link FFmpeg: it opens the media module (`libcompressor_media.so`) on its
+//! first video or audio file. Checked on the real binary with a real recording; missing media
+//! is a failure, not a skip. The module must come from the same build as the binary:
+//! `cargo test --workspace` (scripts/test.sh) builds both, `cargo test -p compressor-cli`
+//! alone does not, and then these tests fail on a missing or refused module.
 
 mod support;
 
@@ -28,9 +30,10 @@ fn inputs() -> (tempfile::TempDir, PathBuf) {
 fn compress(dir: &Path, input: &Path, module: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_compressor"));
     command.args(["compress", "--json", "--out"]).arg(dir.join("out")).arg(input).env("HOME", dir);
-    if let Some(module) = module {
-        command.env("COMPRESSOR_MEDIA_MODULE", module);
-    }
+    match module {
+        Some(module) => command.env("COMPRESSOR_MEDIA_MODULE", module),
+        None => command.env_remove("COMPRESSOR_MEDIA_MODULE"),
+    };
     command.output().unwrap()
 }
 
@@ -103,4 +106,23 @@ fn without_the_module_sound_fails_by_name_and_the_photo_is_still_compressed() {
     let written = files_under(&dir.path().join("out"));
     assert!(written.iter().any(|f| f.ends_with("photo.png")), "{written:?}");
     assert!(!written.iter().any(|f| f.file_stem().is_some_and(|s| s == "Noise")), "{written:?}");
+}
+
+/// The C library the program runs with: a real shared library, but not our module.
+fn libc_of_the_program() -> PathBuf {
+    let out = Command::new("ldd").arg(env!("CARGO_BIN_EXE_compressor")).output().expect("ldd is installed");
+    let libraries = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = libraries.lines().find(|l| l.trim_start().starts_with("libc.so")).expect("libc in ldd's list");
+    PathBuf::from(line.split("=>").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("a path"))
+}
+
+#[test]
+fn another_library_in_the_module_s_place_is_refused_before_it_is_called() {
+    let (dir, input) = inputs();
+    let libc = libc_of_the_program();
+    let output = compress(dir.path(), &input, Some(&libc));
+    let lines = lines(&output);
+    let error = line(&lines, "Noise.wav")["error"].as_str().unwrap_or_default().to_string();
+    assert!(error.contains("is not Compressor's media module"), "{error}");
+    assert_eq!(line(&lines, "photo.png")["report"]["status"], "compressed");
 }

@@ -61,7 +61,8 @@ impl Default for Limits {
 /// Progress and cancellation for long jobs (video). Checked between frames.
 pub struct Control<'a> {
     pub cancel: &'a AtomicBool,
-    /// Called with the fraction done, 0.0 to 1.0.
+    /// Called with the fraction done, 0.0 to 1.0. It must not panic: video and audio call it
+    /// from the media module, which a panic from this program's code cannot unwind through.
     pub progress: &'a (dyn Fn(f64) + Sync),
 }
 

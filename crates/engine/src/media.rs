@@ -9,7 +9,10 @@
 //! The module is called through a Rust trait object, not a C interface: both sides pass the
 //! engine's own types (options, reports, errors). That is sound only when both were built
 //! by the same compiler from the same engine sources, so the module is refused unless its
-//! [`BUILD`] matches this program's.
+//! [`BUILD`] matches this program's. The fingerprint leaves the engine's features out, so
+//! the types that cross (`Options`, `Compressed` and its `Report`, `FileFacts`,
+//! `EngineError`, `Control`, `Limits`, `Format`) must never have a field that depends on a
+//! feature.
 
 use std::sync::OnceLock;
 
@@ -31,9 +34,16 @@ pub trait MediaCodec: Send + Sync {
     fn verify(&self, bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError>;
 }
 
-/// The compiler and engine sources this build came from (see `build.rs`): a module is
-/// only called when its engine's `BUILD` is this one.
+/// The compiler, its flags and the engine sources this build came from (see `build.rs`):
+/// a module is only called when its engine's `BUILD` is this one.
 pub const BUILD: &str = env!("COMPRESSOR_ENGINE_BUILD");
+
+/// [`BUILD`] as a C string, for the module's build probe (see the media crate).
+pub const BUILD_C: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("COMPRESSOR_ENGINE_BUILD"), "\0").as_bytes()) {
+        Ok(build) => build,
+        Err(_) => panic!("the build fingerprint is plain hex"),
+    };
 
 static INSTALLED: OnceLock<&'static dyn MediaCodec> = OnceLock::new();
 
@@ -57,28 +67,54 @@ pub(crate) fn codec(format: Format) -> Result<&'static dyn MediaCodec, EngineErr
 
 #[cfg(feature = "media")]
 mod module {
+    use std::ffi::{c_char, CStr};
     use std::path::PathBuf;
     use std::sync::OnceLock;
 
     use super::{MediaCodec, BUILD};
 
-    /// Where the module is looked for: `COMPRESSOR_MEDIA_MODULE` (a file), else beside the
-    /// program (cargo's target folder, an unpacked release), else in the folder above it (for
-    /// test programs in target/*/deps) and in ../lib/compressor (an installed layout).
-    fn candidates() -> Vec<PathBuf> {
-        if let Some(path) = std::env::var_os("COMPRESSOR_MEDIA_MODULE") {
-            return vec![PathBuf::from(path)];
-        }
+    /// How to build the module next to this program.
+    const BUILD_IT: &str = if cfg!(debug_assertions) {
+        "cargo build -p compressor-cli -p compressor-media"
+    } else {
+        "cargo build --release -p compressor-cli -p compressor-media"
+    };
+
+    /// Where the module may be: beside the program (cargo's target folder, an unpacked
+    /// release), in ../lib/compressor (an installed layout), and for test programs (which
+    /// cargo puts in target/*/deps) in the folder above.
+    fn places() -> Vec<PathBuf> {
         let file = libloading::library_filename("compressor_media");
         let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(PathBuf::from)) else {
             return Vec::new();
         };
         let mut places = vec![dir.join(&file)];
         if let Some(parent) = dir.parent() {
-            places.push(parent.join(&file));
             places.push(parent.join("lib/compressor").join(&file));
+            if dir.file_name().is_some_and(|name| name == "deps") {
+                places.push(parent.join(&file));
+            }
         }
         places
+    }
+
+    /// The module's file: `COMPRESSOR_MEDIA_MODULE` when set, else the first of [`places`].
+    /// Absolute, because `dlopen` looks a bare name up in the system's library folders. The
+    /// reasons name no folder unless the user did: `compressor serve` passes them to clients.
+    fn find() -> Result<PathBuf, String> {
+        if let Some(path) = std::env::var_os("COMPRESSOR_MEDIA_MODULE") {
+            let path = PathBuf::from(path);
+            return std::path::absolute(&path).ok().filter(|path| path.is_file()).ok_or_else(|| {
+                format!("the media module is missing: COMPRESSOR_MEDIA_MODULE names {}", path.display())
+            });
+        }
+        places().into_iter().find(|path| path.is_file()).ok_or_else(|| {
+            let file = libloading::library_filename("compressor_media");
+            format!(
+                "the media module is missing: {} is not beside the program; build it with `{BUILD_IT}`",
+                file.to_string_lossy()
+            )
+        })
     }
 
     /// The module's codec, opened once; the reason it cannot be used otherwise.
@@ -88,34 +124,29 @@ mod module {
     }
 
     fn load() -> Result<&'static dyn MediaCodec, String> {
-        let places = candidates();
-        let path = places.iter().find(|path| path.is_file()).ok_or_else(|| {
-            let looked: Vec<String> = places.iter().map(|p| p.display().to_string()).collect();
-            format!(
-                "the media module is missing: looked for {}; build it with `cargo build -p compressor-media`",
-                looked.join(", ")
-            )
-        })?;
-        let shown = path.display();
-        // SAFETY: the library is ours (its initialisers are FFmpeg's and its dependencies').
-        let library = unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot open {shown}: {e}"))?;
-        // SAFETY: both symbols are plain Rust functions of these signatures in the media crate;
-        // the build check below runs before anything else is called.
-        let (build, codec) = unsafe {
-            let build = library
-                .get::<fn() -> &'static str>(b"compressor_media_build\0")
-                .map_err(|e| format!("{shown} is not Compressor's media module: {e}"))?;
-            let codec = library
-                .get::<fn() -> &'static dyn MediaCodec>(b"compressor_media_codec\0")
-                .map_err(|e| format!("{shown} is not Compressor's media module: {e}"))?;
-            (*build, *codec)
+        let path = find()?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // SAFETY: a library found where this program keeps its module (or where the user
+        // pointed); its initialisers are FFmpeg's and its dependencies'.
+        let library = unsafe { libloading::Library::new(&path) }.map_err(|e| format!("cannot open {name}: {e}"))?;
+        let not_ours = |e: libloading::Error| format!("{name} is not Compressor's media module ({e})");
+        // SAFETY: the build probe is a C function returning a static NUL-terminated string, so
+        // it is safe to call whatever compiler built the library.
+        let module_build = unsafe {
+            let probe =
+                library.get::<extern "C" fn() -> *const c_char>(b"compressor_media_build\0").map_err(not_ours)?;
+            CStr::from_ptr(probe()).to_string_lossy().into_owned()
         };
-        if build() != BUILD {
+        if module_build != BUILD {
             return Err(format!(
-                "{shown} was built from other engine sources or by another compiler than this program; \
-                 rebuild both (`cargo build -p compressor-cli -p compressor-media`)"
+                "{name} was built from other engine sources or by another compiler than this program \
+                 (engine build {module_build}, this program's {BUILD}); rebuild both with `{BUILD_IT}`"
             ));
         }
+        // SAFETY: same compiler and engine sources (checked above), so this Rust function
+        // and the types behind the trait object are the ones this program knows.
+        let codec =
+            unsafe { *library.get::<fn() -> &'static dyn MediaCodec>(b"compressor_media_codec\0").map_err(not_ours)? };
         // Loaded for the rest of the process: the codec lives in it.
         std::mem::forget(library);
         Ok(codec())

@@ -62,7 +62,8 @@ impl MediaCodec for Ffmpeg {
 }
 
 /// A panic must not unwind out of the loaded module into the program (each has its own
-/// copy of the standard library): it becomes an error here.
+/// copy of the standard library): it becomes an error here. (The program's progress
+/// callback must not panic for the same reason: see `Control::progress`.)
 fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         let message = payload
@@ -70,17 +71,22 @@ fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, Engi
             .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into());
-        Err(EngineError::Encode { format: "media", reason: format!("the media module failed: {message}") })
+        Err(EngineError::Encode {
+            format: "media",
+            reason: format!("video and audio processing failed unexpectedly: {message}"),
+        })
     })
 }
 
-/// The module's entry points, looked up by name when the engine opens it: the engine build
-/// it was compiled against (checked first), and the codec.
+/// The module's entry points, looked up by name when the engine opens it. First the engine
+/// build it was compiled against: a C function, so that the engine can check it whatever
+/// compiler built this library.
 #[no_mangle]
-pub fn compressor_media_build() -> &'static str {
-    compressor_engine::media::BUILD
+pub extern "C" fn compressor_media_build() -> *const std::ffi::c_char {
+    compressor_engine::media::BUILD_C.as_ptr()
 }
 
+/// Then, once the builds match, the codec.
 #[no_mangle]
 pub fn compressor_media_codec() -> &'static dyn MediaCodec {
     &FFMPEG
