@@ -95,13 +95,10 @@ pub(crate) fn compress(
     }
     input_facts.pages = Some(pages);
     let level = level_settings(options);
-    // `max_size` may rewrite the document again from its parsed state: cloned, not re-parsed.
-    let original = options.max_size.map(|_| document.clone());
     let mut rewritten = rewrite(document, pages, level, limits)?;
     // An input that already fits is kept by the size check below.
-    let over_limit = options.max_size.filter(|&l| rewritten.output.len() as u64 > l && input.len() as u64 > l);
-    if let (Some(limit), Some(original)) = (over_limit, original) {
-        rewritten = fit(&original, pages, level, options.lossless, limit, rewritten, limits)?;
+    if let Some(limit) = options.max_size.filter(|&l| rewritten.output.len() as u64 > l && input.len() as u64 > l) {
+        rewritten = fit(input, pages, level, options.lossless, limit, rewritten, limits)?;
     }
     let Rewritten { output, actions, warnings, .. } = rewritten;
     if output.len() as u64 >= input_facts.size {
@@ -115,7 +112,7 @@ pub(crate) fn compress(
 
 /// `max_size`: the document rewritten again with each coarser image setting until one fits.
 fn fit(
-    original: &Document,
+    input: &[u8],
     pages: u32,
     level: Option<ImageSettings>,
     lossless: bool,
@@ -130,6 +127,8 @@ fn fit(
         return Err(over(closest, "'lossless' keeps every image as it is".into()));
     }
     let mut rewrites = 1;
+    // Parsed once here, where it is needed, and cloned for each step.
+    let original = load(input, limits)?;
     for &step in smaller_settings(level) {
         let attempt = rewrite(original.clone(), pages, Some(step), limits)?;
         rewrites += 1;
