@@ -35,11 +35,9 @@ pub trait MediaCodec: Send + Sync {
 }
 
 /// The compiler, its flags and the engine sources this build came from (see `build.rs`):
-/// a module is only called when its engine's `BUILD` is this one.
-pub const BUILD: &str = env!("COMPRESSOR_ENGINE_BUILD");
-
-/// [`BUILD`] as a C string, for the module's build probe (see the media crate).
-pub const BUILD_C: &std::ffi::CStr =
+/// a module is only called when its engine's `BUILD` is this one. A C string, because the
+/// module hands it over through a C function (see the media crate).
+pub const BUILD: &std::ffi::CStr =
     match std::ffi::CStr::from_bytes_with_nul(concat!(env!("COMPRESSOR_ENGINE_BUILD"), "\0").as_bytes()) {
         Ok(build) => build,
         Err(_) => panic!("the build fingerprint is plain hex"),
@@ -67,7 +65,7 @@ pub(crate) fn codec(format: Format) -> Result<&'static dyn MediaCodec, EngineErr
 
 #[cfg(feature = "media")]
 mod module {
-    use std::ffi::{c_char, CStr};
+    use std::ffi::{c_char, CStr, OsString};
     use std::path::PathBuf;
     use std::sync::OnceLock;
 
@@ -84,7 +82,7 @@ mod module {
     /// release), in ../lib/compressor (an installed layout), and for test programs (which
     /// cargo puts in target/*/deps) in the folder above.
     fn places() -> Vec<PathBuf> {
-        let file = libloading::library_filename("compressor_media");
+        let file = module_file();
         let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(PathBuf::from)) else {
             return Vec::new();
         };
@@ -109,12 +107,16 @@ mod module {
             });
         }
         places().into_iter().find(|path| path.is_file()).ok_or_else(|| {
-            let file = libloading::library_filename("compressor_media");
             format!(
                 "the media module is missing: {} is not beside the program; build it with `{BUILD_IT}`",
-                file.to_string_lossy()
+                module_file().to_string_lossy()
             )
         })
+    }
+
+    /// `libcompressor_media.so` (the platform's name for the library).
+    fn module_file() -> OsString {
+        libloading::library_filename("compressor_media")
     }
 
     /// The module's codec, opened once; the reason it cannot be used otherwise.
@@ -135,12 +137,14 @@ mod module {
         let module_build = unsafe {
             let probe =
                 library.get::<extern "C" fn() -> *const c_char>(b"compressor_media_build\0").map_err(not_ours)?;
-            CStr::from_ptr(probe()).to_string_lossy().into_owned()
+            CStr::from_ptr(probe())
         };
         if module_build != BUILD {
             return Err(format!(
                 "{name} was built from other engine sources or by another compiler than this program \
-                 (engine build {module_build}, this program's {BUILD}); rebuild both with `{BUILD_IT}`"
+                 (engine build {}, this program's {}); rebuild both with `{BUILD_IT}`",
+                module_build.to_string_lossy(),
+                BUILD.to_string_lossy()
             ));
         }
         // SAFETY: same compiler and engine sources (checked above), so this Rust function

@@ -83,7 +83,7 @@ fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, Engi
 /// compiler built this library.
 #[no_mangle]
 pub extern "C" fn compressor_media_build() -> *const std::ffi::c_char {
-    compressor_engine::media::BUILD_C.as_ptr()
+    compressor_engine::media::BUILD.as_ptr()
 }
 
 /// Then, once the builds match, the codec.
