@@ -68,11 +68,17 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// What `ldd` lists for the program: the shared libraries loaded when it starts.
+fn libraries_of_the_program() -> String {
+    let out = Command::new("ldd").arg(env!("CARGO_BIN_EXE_compressor")).output().expect("ldd is installed");
+    let libraries = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && libraries.contains("libc.so"), "{libraries}");
+    libraries
+}
+
 #[test]
 fn the_program_does_not_load_ffmpeg_when_it_starts() {
-    let out = Command::new("ldd").arg(env!("CARGO_BIN_EXE_compressor")).output().expect("ldd is installed");
-    let libraries = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && libraries.contains("libc.so"), "{libraries}");
+    let libraries = libraries_of_the_program();
     assert!(!libraries.contains("libavcodec"), "FFmpeg is linked into the program:\n{libraries}");
 }
 
@@ -110,8 +116,7 @@ fn without_the_module_sound_fails_by_name_and_the_photo_is_still_compressed() {
 
 /// The C library the program runs with: a real shared library, but not our module.
 fn libc_of_the_program() -> PathBuf {
-    let out = Command::new("ldd").arg(env!("CARGO_BIN_EXE_compressor")).output().expect("ldd is installed");
-    let libraries = String::from_utf8_lossy(&out.stdout).into_owned();
+    let libraries = libraries_of_the_program();
     let line = libraries.lines().find(|l| l.trim_start().starts_with("libc.so")).expect("libc in ldd's list");
     PathBuf::from(line.split("=>").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("a path"))
 }
