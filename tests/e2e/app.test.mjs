@@ -187,7 +187,7 @@ test("a native drop of real photos shows true sizes and hashes", async () => {
     assert.ok(original, `unexpected row ${name}`);
     if (name === "broken.jpg") {
       assert.equal(state, "failed");
-      assert.match(await text(await row.$('[data-field="status"]')), /truncated/);
+      assert.match(await text(await row.$('[data-field="status"]')), /damaged/);
       continue;
     }
     assert.equal(state, "done", `${name} should be compressed`);

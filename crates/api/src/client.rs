@@ -143,6 +143,7 @@ impl compressor_pipeline::RemoteCompressor for Client {
             output: result.output,
             actions: result.actions,
             warnings: result.warnings,
+            damage: result.damage,
         };
         let output = (report.status == Status::Compressed).then_some(bytes);
         Ok(Compressed { report, output })

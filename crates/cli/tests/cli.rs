@@ -122,7 +122,7 @@ fn compresses_a_folder_into_an_output_folder_and_reports_true_hashes() {
     assert_eq!(lines["photo.tiff"]["destination"], out.join("photo.tiff.png").to_str().unwrap());
 
     let expected_reasons = [
-        ("truncated.jpg", "truncated"),
+        ("truncated.jpg", "the JPEG data ends early"),
         ("bad-crc.png", "CRC"),
         ("empty.jpg", "empty"),
         ("text.jpg", "plain text"),

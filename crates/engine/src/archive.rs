@@ -103,7 +103,7 @@ fn read_members(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Mem
         let size = file.size();
         let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
         // One byte more than declared tells a lying header from an honest one.
-        (&mut file).take(size + 1).read_to_end(&mut data).map_err(|e| corrupt(format, format!("{name}: {e}")))?;
+        (&mut file).take(size + 1).read_to_end(&mut data).map_err(|e| member_damage(format, &name, e))?;
         if data.len() as u64 > size {
             return Err(EngineError::Refused(format!(
                 "the archive member '{name}' inflates to more than its declared {size} bytes"
@@ -119,6 +119,18 @@ fn read_members(input: &[u8], format: Format, limits: &Limits) -> Result<Vec<Mem
         });
     }
     Ok(members)
+}
+
+/// A member that does not read back whole: the zip reader checks each member's CRC-32 and
+/// length as it inflates it.
+fn member_damage(format: Format, name: &str, error: std::io::Error) -> EngineError {
+    let text = error.to_string();
+    let how = if text.contains("checksum") {
+        "fails its CRC-32 check".to_string()
+    } else {
+        format!("cannot be read ({text})")
+    };
+    EngineError::Damaged { reason: format!("the {}'s member '{name}' {how}", format.name()), salvageable: false }
 }
 
 /// Content that deflate cannot shrink: stored as it is.
@@ -174,6 +186,7 @@ fn recompress_member(
     options: &Options,
     depth: u32,
     website: bool,
+    damaged: &std::sync::Mutex<Vec<String>>,
 ) -> Option<(Vec<u8>, Kind)> {
     if member.is_dir || member.data.is_empty() {
         return None;
@@ -195,7 +208,14 @@ fn recompress_member(
         }
         zip(engine, &member.data, leaf, format, options, &Control::default(), depth + 1).ok()?
     } else {
-        engine.compress(&member.data, leaf, options).ok()?
+        match engine.compress(&member.data, leaf, options) {
+            Ok(result) => result,
+            Err(EngineError::Damaged { reason, .. }) => {
+                damaged.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{}: {reason}", member.name));
+                return None;
+            }
+            Err(_) => return None,
+        }
     };
     let output = result.output?;
     // A document refers to the member by name: a format change would break it.
@@ -214,6 +234,7 @@ fn zip(
     let mut members = read_members(input, format, &engine.limits)?;
     let level = options.archive.compression;
     let mut actions = Vec::new();
+    let mut warnings = Vec::new();
 
     // A plain zip with web pages in it is a website bundle: its text is minified too.
     // (EPUB and office documents hold XHTML/XML, which these minifiers are not for.)
@@ -222,13 +243,14 @@ fn zip(
         let inner = member_options(options);
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = members.len().max(1);
+        let damaged = std::sync::Mutex::new(Vec::new());
         let results: Vec<Option<(Vec<u8>, Kind)>> = members
             .par_iter()
             .map(|member| {
                 if control.cancelled() {
                     return None;
                 }
-                let result = recompress_member(engine, member, &inner, depth, website);
+                let result = recompress_member(engine, member, &inner, depth, website, &damaged);
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 (control.progress)(finished as f64 / total as f64);
                 result
@@ -237,6 +259,10 @@ fn zip(
         if control.cancelled() {
             return Err(EngineError::Cancelled);
         }
+        // A damaged member is kept exactly as it was, and said: the archive itself is whole.
+        let mut damaged = damaged.into_inner().unwrap_or_else(|e| e.into_inner());
+        damaged.sort();
+        warnings.extend(damaged.into_iter().map(|d| format!("a damaged member was kept as it was: {d}")));
         let (mut images, mut documents, mut minified) = (0, 0, 0);
         for (member, result) in members.iter_mut().zip(results) {
             if let Some((data, kind)) = result {
@@ -307,7 +333,7 @@ fn zip(
     let count = Some(members.len() as u32);
     let mut input_facts = FileFacts::describe(name, format, input, None);
     input_facts.members = count;
-    finish(input_facts, name, format, output, actions, count)
+    finish(input_facts, name, format, output, (actions, warnings), count)
 }
 
 /// The report: compressed when smaller, else skipped with the original kept.
@@ -316,16 +342,30 @@ fn finish(
     name: &str,
     format: Format,
     output: Vec<u8>,
-    actions: Vec<String>,
+    (actions, warnings): (Vec<String>, Vec<String>),
     members: Option<u32>,
 ) -> Result<Compressed, EngineError> {
     if output.len() as u64 >= input_facts.size {
         let reason = format!("already smaller than a re-pack ({} bytes)", output.len());
-        return Ok(Compressed::skipped(input_facts, reason, actions, Vec::new()));
+        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
     }
     let mut output_facts = FileFacts::describe(name, format, &output, None);
     output_facts.members = members;
-    Ok(Compressed::written(input_facts, output_facts, output, actions, Vec::new()))
+    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+}
+
+/// gzip ends with the CRC-32 and length of what it holds, checked as the stream is read: a
+/// stream cut short or changed fails there, and is damage like any other.
+fn gzip_damage(error: std::io::Error) -> EngineError {
+    let text = error.to_string();
+    let reason = if error.kind() == std::io::ErrorKind::UnexpectedEof || text.contains("incomplete") {
+        "the gzip data ends early: the compressed stream is cut off".to_string()
+    } else if text.contains("checksum") {
+        "the gzip data fails its CRC-32 check".to_string()
+    } else {
+        format!("the gzip data cannot be read ({text})")
+    };
+    EngineError::Damaged { reason, salvageable: false }
 }
 
 fn inflate_gzip(input: &[u8], limits: &Limits) -> Result<Vec<u8>, EngineError> {
@@ -333,7 +373,7 @@ fn inflate_gzip(input: &[u8], limits: &Limits) -> Result<Vec<u8>, EngineError> {
     flate2::read::MultiGzDecoder::new(input)
         .take(limits.max_expanded + 1)
         .read_to_end(&mut data)
-        .map_err(|e| corrupt(Format::Gzip, e))?;
+        .map_err(gzip_damage)?;
     if data.len() as u64 > limits.max_expanded {
         return Err(EngineError::TooLarge {
             what: "the gzip stream's content".into(),
@@ -373,5 +413,5 @@ fn gzip(input: &[u8], name: &str, options: &Options, limits: &Limits) -> Result<
         }
     };
     let input_facts = FileFacts::describe(name, Format::Gzip, input, None);
-    finish(input_facts, name, Format::Gzip, output, vec![action.to_string()], None)
+    finish(input_facts, name, Format::Gzip, output, (vec![action.to_string()], Vec::new()), None)
 }

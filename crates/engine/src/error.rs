@@ -24,6 +24,12 @@ pub enum EngineError {
     /// `max_size` cannot be met: the closest size reached, and why no smaller one exists.
     #[error("cannot fit in {target} bytes: the smallest output is {closest} bytes ({why})")]
     OverTargetSize { target: u64, closest: u64, why: String },
+    /// The input's structure shows damage (cut short, a failed checksum); see `damage`.
+    #[error("the file is damaged: {reason}{}", if *.salvageable { " (the option \"damaged\": \"salvage\" compresses what is readable)" } else { "" })]
+    Damaged { reason: String, salvageable: bool },
+    /// A decoder or encoder panicked (a bug in a library, met on this file).
+    #[error("{0}")]
+    Crashed(String),
     #[error("cancelled")]
     Cancelled,
     /// The file is fine, but this installation lacks what it takes (an FFmpeg encoder).

@@ -12,6 +12,8 @@
 
 #[cfg(feature = "archive")]
 mod archive;
+mod contain;
+pub mod damage;
 pub mod detect;
 pub mod error;
 mod image;
@@ -26,8 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use detect::{detect, Format, Kind};
 pub use error::{EngineError, InvalidOptions};
 pub use options::{
-    ArchiveOptions, AudioCodec, AudioOptions, Compression, FieldError, ImageFormat, ImageOptions, Options, PdfOptions,
-    Quality, Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
+    ArchiveOptions, AudioCodec, AudioOptions, Compression, DamagedInput, FieldError, ImageFormat, ImageOptions,
+    Options, PdfOptions, Quality, Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
 };
 pub use report::{FileFacts, Report, Status};
 
@@ -102,8 +104,15 @@ pub struct Compressed {
 impl Compressed {
     /// The original is the result (nothing smaller came out); `reason` says why.
     pub fn skipped(input: FileFacts, reason: String, actions: Vec<String>, warnings: Vec<String>) -> Self {
-        let report =
-            Report { status: Status::Skipped, reason: Some(reason), output: input.clone(), input, actions, warnings };
+        let report = Report {
+            status: Status::Skipped,
+            reason: Some(reason),
+            output: input.clone(),
+            input,
+            actions,
+            warnings,
+            damage: None,
+        };
         Compressed { report, output: None }
     }
 
@@ -115,7 +124,8 @@ impl Compressed {
         actions: Vec<String>,
         warnings: Vec<String>,
     ) -> Self {
-        let report = Report { status: Status::Compressed, reason: None, input, output: facts, actions, warnings };
+        let report =
+            Report { status: Status::Compressed, reason: None, input, output: facts, actions, warnings, damage: None };
         Compressed { report, output: Some(output) }
     }
 }
@@ -150,11 +160,45 @@ impl Engine {
             return Err(EngineError::Empty);
         }
         let format = detect(input).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(input)))?;
-        let _ = control;
+        let damage = damage::check(input, format);
+        if let Some(damage) = &damage {
+            // Damage no decoder here reads past is refused even when salvage was asked for.
+            if options.damaged == DamagedInput::Refuse || !damage.salvageable {
+                return Err(EngineError::Damaged { reason: damage.reason.clone(), salvageable: damage.salvageable });
+            }
+        }
+        let compressed = contain::contain(
+            || format!("compressing this {} file failed inside a library", format.name()),
+            || self.compress_format(input, name, format, options, control),
+        );
+        match (compressed, damage) {
+            (Ok(mut compressed), Some(damage)) => {
+                // The media module may have said already (the packets stop short): once is enough.
+                if compressed.report.damage.is_none() {
+                    compressed.report.mark_damaged(damage.reason);
+                }
+                Ok(compressed)
+            }
+            (Err(err), Some(damage)) => Err(EngineError::Damaged {
+                reason: format!("{damage}, and what is left cannot be read ({err})"),
+                salvageable: false,
+            }),
+            (result, None) => result,
+        }
+    }
+
+    fn compress_format(
+        &self,
+        input: &[u8],
+        name: &str,
+        format: Format,
+        options: &Options,
+        control: &Control,
+    ) -> Result<Compressed, EngineError> {
         match format.kind() {
             Kind::Image => image::compress(input, name, format, &options.image, &self.limits),
             #[cfg(feature = "pdf")]
-            Kind::Document if format == Format::Pdf => pdf::compress(input, name, &options.pdf, &self.limits),
+            Kind::Document if format == Format::Pdf => pdf::compress(input, name, options, &self.limits),
             #[cfg(feature = "archive")]
             Kind::Document | Kind::Archive => archive::compress(self, input, name, format, options, control),
             Kind::Video | Kind::Audio => {
@@ -173,6 +217,26 @@ impl Engine {
     /// archives), proving a written output is usable. Returns its format.
     pub fn verify(&self, bytes: &[u8]) -> Result<Format, EngineError> {
         let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
+        if let Some(damage) = damage::check(bytes, format) {
+            return Err(EngineError::Corrupt { format: format.name(), reason: damage.reason });
+        }
+        contain::contain(
+            || format!("reading this {} file back failed inside a library", format.name()),
+            || self.verify_format(bytes, format),
+        )
+    }
+
+    /// Decodes an image completely and gives its width and height (`None` for other
+    /// kinds): what a report's output dimensions are checked against.
+    pub fn picture_size(&self, bytes: &[u8]) -> Result<Option<(u32, u32)>, EngineError> {
+        let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
+        if format.kind() != Kind::Image || format == Format::Avif {
+            return Ok(None);
+        }
+        image::verify(bytes, format, &self.limits).map(Some)
+    }
+
+    fn verify_format(&self, bytes: &[u8], format: Format) -> Result<Format, EngineError> {
         match format.kind() {
             Kind::Image => image::verify(bytes, format, &self.limits).map(|_| format),
             #[cfg(feature = "pdf")]

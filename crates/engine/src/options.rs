@@ -38,6 +38,22 @@ pub struct Options {
     pub audio: AudioOptions,
     #[serde(default, skip_serializing_if = "is_default")]
     pub archive: ArchiveOptions,
+    /// What to do with a damaged input (a file cut short, a failed checksum).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub damaged: DamagedInput,
+}
+
+/// A damaged input (a photo cut off by an interrupted copy, a half-downloaded video) is
+/// refused by default: compressing it would hand back a damaged output that looks fine.
+/// `salvage` compresses what its decoder can still read, with a warning naming the damage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DamagedInput {
+    #[default]
+    Refuse,
+    Salvage,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {

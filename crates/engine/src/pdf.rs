@@ -12,10 +12,11 @@
 use std::collections::{HashMap, HashSet};
 
 use image::DynamicImage;
+use lopdf::xref::XrefRecovery;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use crate::image::jpeg::{self, Chroma};
-use crate::options::{Compression, PdfOptions};
+use crate::options::{Compression, DamagedInput, Options, PdfOptions};
 use crate::report::FileFacts;
 use crate::{Compressed, EngineError, Format, Limits};
 
@@ -79,10 +80,29 @@ fn smaller_settings(level: Option<ImageSettings>) -> &'static [ImageSettings] {
 pub(crate) fn compress(
     input: &[u8],
     name: &str,
-    options: &PdfOptions,
+    all_options: &Options,
     limits: &Limits,
 ) -> Result<Compressed, EngineError> {
+    let options = &all_options.pdf;
     let document = load(input, limits)?;
+    let (mut recovery_warning, mut damage) = (None, None);
+    match document.xref_recovery {
+        None => {}
+        Some(XrefRecovery::OffsetCorrected) => {
+            recovery_warning = Some(
+                "the PDF's cross-reference offsets were off and were corrected (a damaged or carelessly edited file)"
+                    .to_string(),
+            )
+        }
+        Some(_) => {
+            let reason = "the PDF's cross-reference table could not be read and had to be rebuilt by scanning the \
+                          file: objects may be missing or come from an older revision";
+            if all_options.damaged == DamagedInput::Refuse {
+                return Err(EngineError::Damaged { reason: reason.into(), salvageable: true });
+            }
+            damage = Some(reason.to_string());
+        }
+    }
     let pages = document.get_pages().len() as u32;
     let mut input_facts = FileFacts::describe(name, Format::Pdf, input, None);
     if document.is_encrypted() {
@@ -100,14 +120,20 @@ pub(crate) fn compress(
     if let Some(limit) = options.max_size.filter(|&l| rewritten.output.len() as u64 > l && input.len() as u64 > l) {
         rewritten = fit(input, pages, level, options.lossless, limit, rewritten, limits)?;
     }
-    let Rewritten { output, actions, warnings, .. } = rewritten;
-    if output.len() as u64 >= input_facts.size {
+    let Rewritten { output, actions, mut warnings, .. } = rewritten;
+    warnings.splice(0..0, recovery_warning);
+    let mut result = if output.len() as u64 >= input_facts.size {
         let reason = format!("already smaller than a rewrite ({} bytes)", output.len());
-        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
+        Compressed::skipped(input_facts, reason, actions, warnings)
+    } else {
+        let mut output_facts = FileFacts::describe(name, Format::Pdf, &output, None);
+        output_facts.pages = Some(pages);
+        Compressed::written(input_facts, output_facts, output, actions, warnings)
+    };
+    if let Some(damage) = damage {
+        result.report.mark_damaged(damage);
     }
-    let mut output_facts = FileFacts::describe(name, Format::Pdf, &output, None);
-    output_facts.pages = Some(pages);
-    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+    Ok(result)
 }
 
 /// `max_size`: the document rewritten again with each coarser image setting until one fits.
@@ -645,8 +671,8 @@ mod tests {
     #[test]
     fn a_pdf_without_images_cannot_be_squeezed_and_says_why() {
         let input = text_only_pdf();
-        let options = PdfOptions { max_size: Some(100), ..PdfOptions::default() };
-        match compress(&input, "text.pdf", &options, &Limits::default()) {
+        let pdf = PdfOptions { max_size: Some(100), ..PdfOptions::default() };
+        match compress(&input, "text.pdf", &Options { pdf, ..Options::default() }, &Limits::default()) {
             Err(EngineError::OverTargetSize { target, closest, why }) => {
                 assert_eq!(target, 100);
                 assert!(closest > 100 && closest < input.len() as u64, "{closest} of {}", input.len());

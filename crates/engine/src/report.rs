@@ -93,9 +93,19 @@ pub struct Report {
     /// Things asked for that could not be honoured exactly.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Set only when a damaged input was salvaged (`"damaged": "salvage"`): what is wrong
+    /// with it. The output holds what could be read, no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 impl Report {
+    /// Records that the input was damaged and salvaged: the field, and a warning saying so.
+    pub fn mark_damaged(&mut self, reason: String) {
+        self.warnings.insert(0, format!("the input is damaged ({reason}): this is what could be read of it"));
+        self.damage = Some(reason);
+    }
+
     /// Bytes saved (negative when the output is larger, as an explicit conversion may be).
     pub fn saved_bytes(&self) -> i64 {
         self.input.size as i64 - self.output.size as i64

@@ -174,7 +174,8 @@ fn members_that_climb_out_are_refused() {
     assert!(err.to_string().contains("'../../etc/evil.txt' points outside"), "{err}");
     let truncated = &std::fs::read(fixture("documents/report.docx")).unwrap()[..50_000];
     let err = Engine::default().compress(truncated, "cut.docx", &Options::default()).unwrap_err();
-    assert!(matches!(err, EngineError::Corrupt { .. }), "{err}");
+    assert!(matches!(err, EngineError::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("central directory"), "{err}");
 }
 
 #[test]

@@ -282,21 +282,21 @@ fn bad_inputs_give_clear_errors() {
     let engine = Engine::default();
     type IsExpected = fn(&EngineError) -> bool;
     let cases: [(&str, IsExpected, &str); 6] = [
-        ("truncated.jpg", |e| matches!(e, EngineError::Corrupt { .. }), "truncated"),
-        ("bad-crc.png", |e| matches!(e, EngineError::Corrupt { .. }), "CRC"),
+        ("truncated.jpg", |e| matches!(e, EngineError::Damaged { .. }), "the JPEG data ends early"),
+        ("bad-crc.png", |e| matches!(e, EngineError::Damaged { .. }), "CRC"),
         ("empty.jpg", |e| matches!(e, EngineError::Empty), "empty"),
         ("text.jpg", |e| matches!(e, EngineError::Unsupported(_)), "plain text"),
         ("huge-header.png", |e| matches!(e, EngineError::TooManyPixels { .. }), "100000×100000"),
-        ("truncated.png", |e| matches!(e, EngineError::Corrupt { .. }), "PNG"),
+        ("truncated.png", |e| matches!(e, EngineError::Damaged { .. }), "PNG"),
     ];
     for (name, is_expected, words) in cases {
         let err = engine.compress(&fixture(name), name, &Options::default()).expect_err(name);
         assert!(is_expected(&err), "{name}: {err:?}");
         assert!(err.to_string().contains(words), "{name}: {err}");
     }
-    // Lossless JPEG goes through libjpeg directly: the truncation check covers it too.
+    // Lossless JPEG goes through libjpeg directly: the damage check covers it too.
     let err = engine.compress(&fixture("truncated.jpg"), "t.jpg", &options(r#"{"image": {"lossless": true}}"#));
-    assert!(matches!(err, Err(EngineError::Corrupt { .. })), "{err:?}");
+    assert!(matches!(err, Err(EngineError::Damaged { .. })), "{err:?}");
 }
 
 #[test]

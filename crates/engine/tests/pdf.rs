@@ -108,10 +108,16 @@ fn the_lossless_pass_renders_every_page_identically() {
 fn broken_and_encrypted_pdfs_get_a_clear_answer() {
     let input = std::fs::read(media("pdf/GS9_Color_Management.pdf")).unwrap();
     // Cut short: the cross-reference data at the end is gone.
-    let err = Engine::default().compress(&input[..input.len() / 3], "cut.pdf", &Options::default());
-    match err {
-        Err(EngineError::Corrupt { format: "PDF", .. }) => {}
+    let cut = &input[..input.len() / 3];
+    let err = Engine::default().compress(cut, "cut.pdf", &Options::default()).unwrap_err();
+    assert!(matches!(err, EngineError::Damaged { salvageable: true, .. }), "{err}");
+    assert!(err.to_string().contains("the PDF ends early"), "{err}");
+    // Salvaged on request: what lopdf finds by scanning, said to be damaged.
+    let salvage = Options::from_json(r#"{"damaged": "salvage"}"#).unwrap();
+    match Engine::default().compress(cut, "cut.pdf", &salvage) {
+        Err(EngineError::Corrupt { format: "PDF", .. } | EngineError::Damaged { .. }) => {}
         Ok(result) => {
+            assert!(result.report.damage.is_some(), "{:?}", result.report);
             // Recovered by scanning the objects: then the result must be a sound PDF.
             let output = result.output.expect("a recovered PDF is rewritten");
             qpdf_check(write_temp(&output).path());

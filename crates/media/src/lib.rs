@@ -27,7 +27,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use compressor_engine::media::MediaCodec;
-use compressor_engine::options::Options;
+use compressor_engine::options::{DamagedInput, Options};
 use compressor_engine::{output_name, Compressed, Control, EngineError, FileFacts, Format, Kind, Limits};
 use tempfile::NamedTempFile;
 
@@ -101,7 +101,6 @@ fn compress(
     control: &Control,
 ) -> Result<Compressed, EngineError> {
     start_ffmpeg()?;
-    probe::check_complete(input, format)?;
     let source = temp_file(format.extension(), Some(input))?;
     let context = probe::open(source.path(), format)?;
     let input_media = probe::facts(&context);
@@ -121,6 +120,14 @@ fn compress(
         encode(context, format, settings, limits, control)
     };
     let mut kept = encode_with(&settings)?;
+    // What the first pass showed (packets that stop short of the declared duration): the
+    // input, not an encode, is damaged, so later encodes for `max_size` are not asked again.
+    let damage = kept.outcome.damage.take();
+    if let Some(reason) = &damage {
+        if options.damaged == DamagedInput::Refuse {
+            return Err(EngineError::Damaged { reason: reason.clone(), salvageable: true });
+        }
+    }
     let explicit =
         kept.outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, kept.outcome.had_audio);
     // An input that already fits is kept by the size check below unless a change was asked for.
@@ -149,15 +156,20 @@ fn compress(
         (input_facts.width, input_facts.height) = (None, None);
     }
     let transcode::Outcome { actions, warnings, .. } = outcome;
-    if output.len() >= input.len() && !explicit {
+    let mut result = if output.len() >= input.len() && !explicit {
         let reason = format!("already smaller than a re-encode ({} bytes)", output.len());
-        return Ok(Compressed::skipped(input_facts, reason, actions, warnings));
+        Compressed::skipped(input_facts, reason, actions, warnings)
+    } else {
+        let mut output_facts = describe(&output_name(name, format, target), target, &output, &output_media);
+        if outcome.dimensions.is_none() {
+            (output_facts.width, output_facts.height) = (None, None);
+        }
+        Compressed::written(input_facts, output_facts, output, actions, warnings)
+    };
+    if let Some(reason) = damage {
+        result.report.mark_damaged(reason);
     }
-    let mut output_facts = describe(&output_name(name, format, target), target, &output, &output_media);
-    if outcome.dimensions.is_none() {
-        (output_facts.width, output_facts.height) = (None, None);
-    }
-    Ok(Compressed::written(input_facts, output_facts, output, actions, warnings))
+    Ok(result)
 }
 
 /// One transcode's result: the output's bytes, the temporary file they were read from (kept
@@ -187,7 +199,6 @@ fn encode(
 
 fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
     start_ffmpeg()?;
-    probe::check_complete(bytes, format)?;
     let file = temp_file(format.extension(), Some(bytes))?;
     let mut context = probe::open(file.path(), format)?;
     verify::decode_all(&mut context, format, limits)

@@ -26,6 +26,68 @@ pub(super) struct Outcome {
     /// Output picture size, when there is video.
     pub dimensions: Option<(u32, u32)>,
     pub had_audio: bool,
+    /// What reading the input showed to be damaged: less sound or picture than the container
+    /// declares, or more undecodable packets than a sound file ever has.
+    pub damage: Option<String>,
+}
+
+/// How much of its declared duration a stream may lack before the file counts as cut short:
+/// containers round, and audio priming or a last frame's length differ by a fraction of a
+/// second between muxers.
+const DURATION_SLACK_SECONDS: f64 = 0.5;
+const DURATION_SLACK_SHARE: f64 = 0.03;
+/// Undecodable packets tolerated (Megamind.avi, a real sample, ends with one truncated
+/// audio packet; players skip such a packet too), absolute and as a share of the packets.
+const SKIPPED_PACKETS_TOLERATED: usize = 2;
+const SKIPPED_SHARE_TOLERATED: f64 = 0.01;
+
+/// Where the packets of the streams being transcoded reach, in seconds from the start.
+#[derive(Default)]
+struct Coverage {
+    reached: f64,
+    packets: usize,
+}
+
+impl Coverage {
+    fn add(&mut self, stream: &ffmpeg_next::Stream, packet: &ffmpeg_next::Packet, start: f64) {
+        self.packets += 1;
+        let Some(at) = packet.pts().or(packet.dts()) else { return };
+        let end = (at + packet.duration().max(0)) as f64 * f64::from(stream.time_base()) - start;
+        if end.is_finite() {
+            self.reached = self.reached.max(end);
+        }
+    }
+
+    /// The damage, when the packets stop short of `declared` seconds or too many were undecodable.
+    fn damage(&self, declared: Option<f64>, skipped: usize) -> Option<String> {
+        if let Some(declared) = declared.filter(|d| *d > 0.0) {
+            let missing = declared - self.reached;
+            if self.reached > 0.0 && missing > DURATION_SLACK_SECONDS.max(declared * DURATION_SLACK_SHARE) {
+                return Some(format!(
+                    "the data ends early: the file declares {} but holds {} ({} missing)",
+                    clock(declared),
+                    clock(self.reached),
+                    compressor_engine::damage::percent((missing * 1000.0) as u64, (declared * 1000.0) as u64)
+                ));
+            }
+        }
+        if skipped > SKIPPED_PACKETS_TOLERATED && skipped as f64 > self.packets as f64 * SKIPPED_SHARE_TOLERATED {
+            return Some(format!("{skipped} of its {} packets cannot be decoded", self.packets));
+        }
+        None
+    }
+}
+
+/// 0:05.2, 1:02:03.0
+fn clock(seconds: f64) -> String {
+    let tenths = (seconds * 10.0).round() as u64;
+    let (hours, minutes, rest) = (tenths / 36_000, tenths / 600 % 60, tenths % 600);
+    let shown = format!("{}.{}", rest / 10, rest % 10);
+    if hours > 0 {
+        format!("{hours}:{minutes:02}:{shown:0>4}")
+    } else {
+        format!("{minutes}:{shown:0>4}")
+    }
 }
 
 pub(super) fn run(
@@ -81,13 +143,18 @@ pub(super) fn run(
         track.set_output_time_base(&output);
     }
 
-    let mut progress = Progress::new(control, probe::duration(input));
+    let declared = probe::duration(input);
+    let mut progress = Progress::new(control, declared);
+    let start = start_time as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE);
+    let mut coverage = Coverage::default();
     for (stream, packet) in input.packets() {
         progress.check_cancel()?;
         let index = stream.index();
         if let Some(track) = video.as_mut().filter(|t| t.input_index == index) {
+            coverage.add(&stream, &packet, start);
             track.send(&packet, &mut output, &mut progress)?;
         } else if let Some(track) = audio.as_mut().filter(|t| t.input_index == index) {
+            coverage.add(&stream, &packet, start);
             track.send(&packet, &mut output, &mut progress)?;
         }
     }
@@ -140,6 +207,7 @@ pub(super) fn run(
     } else if outcome.had_audio && video.is_some() && settings.audio.is_none() {
         outcome.actions.push("removed the soundtrack".into());
     }
+    outcome.damage = coverage.damage(declared, skipped);
     if skipped > 0 {
         let plural = if skipped == 1 { "" } else { "s" };
         outcome.warnings.push(format!("skipped {skipped} undecodable packet{plural}"));
@@ -169,5 +237,21 @@ fn describe_dropped_streams(input: &Input, video: Option<usize>, audio: Option<u
             let plural = if count == 1 { "" } else { "s" };
             warnings.push(format!("left out {count} {noun}{plural}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_tells_a_cut_from_rounding() {
+        let cut = Coverage { reached: 5.0, packets: 300 };
+        let message = cut.damage(Some(10.0), 0).unwrap();
+        assert_eq!(message, "the data ends early: the file declares 0:10.0 but holds 0:05.0 (50 % missing)");
+        assert_eq!(Coverage { reached: 9.8, packets: 300 }.damage(Some(10.0), 0), None);
+        assert_eq!(Coverage { reached: 9.8, packets: 300 }.damage(Some(10.0), 2), None);
+        assert!(Coverage { reached: 10.0, packets: 300 }.damage(Some(10.0), 30).unwrap().contains("30 of its 300"));
+        assert_eq!(clock(3723.04), "1:02:03.0");
     }
 }

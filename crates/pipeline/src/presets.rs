@@ -24,6 +24,7 @@ fn level(compression: Compression) -> Options {
         video: VideoOptions { compression, ..Default::default() },
         audio: AudioOptions { compression, ..Default::default() },
         archive: ArchiveOptions { compression, ..Default::default() },
+        damaged: Default::default(),
     }
 }
 
