@@ -247,6 +247,13 @@ export type Connector_Serialize = {
 	access_key_id: string,
 };
 
+/**
+ *  A damaged input (a photo cut off by an interrupted copy, a half-downloaded video) is
+ *  refused by default: compressing it would hand back a damaged output that looks fine.
+ *  `salvage` compresses what its decoder can still read, with a warning naming the damage.
+ */
+export type DamagedInput = "refuse" | "salvage";
+
 /**  Where compression runs. */
 export type EngineMode = 
 /**  The engine in this app. */
@@ -420,6 +427,8 @@ export type Options_Deserialize = {
 	video?: VideoOptions_Deserialize,
 	audio?: AudioOptions_Deserialize,
 	archive?: ArchiveOptions_Deserialize,
+	/**  What to do with a damaged input (a file cut short, a failed checksum). */
+	damaged?: DamagedInput,
 };
 
 /**  Everything a caller can ask of the engine for one file. */
@@ -429,6 +438,8 @@ export type Options_Serialize = {
 	video?: VideoOptions_Serialize,
 	audio?: AudioOptions_Serialize,
 	archive?: ArchiveOptions_Serialize,
+	/**  What to do with a damaged input (a file cut short, a failed checksum). */
+	damaged?: DamagedInput,
 };
 
 export type OutputMode = 
@@ -623,6 +634,11 @@ export type Report_Deserialize = {
 	actions: string[],
 	/**  Things asked for that could not be honoured exactly. */
 	warnings?: string[],
+	/**
+	 *  Set only when a damaged input was salvaged (`"damaged": "salvage"`): what is wrong
+	 *  with it. The output holds what could be read, no more.
+	 */
+	damage?: string | null,
 };
 
 export type Report_Serialize = {
@@ -634,6 +650,11 @@ export type Report_Serialize = {
 	actions: string[],
 	/**  Things asked for that could not be honoured exactly. */
 	warnings?: string[],
+	/**
+	 *  Set only when a damaged input was salvaged (`"damaged": "salvage"`): what is wrong
+	 *  with it. The output holds what could be read, no more.
+	 */
+	damage?: string,
 };
 
 export type Resize = Resize_Serialize | Resize_Deserialize;

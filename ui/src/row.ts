@@ -96,7 +96,8 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
   const cells = cellsOf.get(row)!;
   const { status } = item;
   const report = reportOf(status);
-  const reason = reasonOf(status);
+  // A salvaged damaged input says so where a failure would: the result is only what was readable.
+  const reason = reasonOf(status) ?? (report?.damage ? `damaged input, salvaged: ${report.damage}` : null);
   const before = report?.input.size ?? item.size;
   const after = report?.output.size ?? null;
   const shaBefore = report?.input.hashes.sha256 ?? null;

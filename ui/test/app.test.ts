@@ -118,6 +118,15 @@ describe("the app", () => {
     expect(title).toContain("mozjpeg q75 4:2:0");
   });
 
+  it("says a salvaged damaged input is damaged in its row, not just done", async () => {
+    const salvaged = done(4_000_000, 1_000_000);
+    if (salvaged.state === "done") salvaged.report.damage = "the JPEG data ends early: 40 % of the picture is missing";
+    await dropAndPlay([{ id: 0, status: salvaged }, { id: 1, status: done(2_000_000, 1_000_000) }]);
+    expect(row(0).dataset.state).toBe("done");
+    expect(cell(0, "status").textContent).toContain("damaged input, salvaged: the JPEG data ends early: 40 % of the picture is missing");
+    expect(cell(1, "status").textContent).not.toContain("damaged");
+  });
+
   it("shows states, sizes, short hashes and reasons from a files-updated batch", async () => {
     await dropAndPlay(BATCH);
 

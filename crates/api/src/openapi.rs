@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use compressor_engine::options::{ArchiveOptions, AudioOptions, ImageOptions, PdfOptions, VideoOptions};
+use compressor_engine::options::{ArchiveOptions, AudioOptions, DamagedInput, ImageOptions, PdfOptions, VideoOptions};
 use compressor_storage::StoreOptions;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -41,6 +41,8 @@ pub struct UploadOptions {
     video: Option<VideoOptions>,
     audio: Option<AudioOptions>,
     archive: Option<ArchiveOptions>,
+    /// A damaged input is refused (422) unless `salvage` asks for what can be read of it.
+    damaged: Option<DamagedInput>,
 }
 
 /// `POST /1.0/fetch`'s body: the API's own fields and the per-kind compression options.
@@ -68,6 +70,8 @@ pub struct FetchRequest {
     video: Option<VideoOptions>,
     audio: Option<AudioOptions>,
     archive: Option<ArchiveOptions>,
+    /// A damaged input is refused (422) unless `salvage` asks for what can be read of it.
+    damaged: Option<DamagedInput>,
 }
 
 /// The answers both compressing routes (`upload`, `fetch`) share.

@@ -26,6 +26,9 @@ pub struct ApiResult {
     pub actions: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Only for a damaged input compressed with `"damaged": "salvage"`: what is wrong with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 impl ApiResult {
@@ -39,6 +42,7 @@ impl ApiResult {
             output: report.output,
             actions: report.actions,
             warnings: report.warnings,
+            damage: report.damage,
         }
     }
 }

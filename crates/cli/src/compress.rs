@@ -280,6 +280,9 @@ pub fn report_outcome(outcome: &FileOutcome, json: bool, progress: Option<&Progr
         }
     };
     print_line(&line, progress);
+    if let Some(damage) = &report.damage {
+        print_line(&format!("    warning: the input is damaged, this is what could be read of it: {damage}"), progress);
+    }
 }
 
 pub fn report_error(err: &FileError, json: bool, progress: Option<&ProgressBar>) {

@@ -474,3 +474,50 @@ fn webhooks_are_signed_and_retried() {
         assert_result_shape(&delivery["body"]);
     }
 }
+
+/// A damaged upload is refused with the reason (422), and salvaged only when asked, with the
+/// damage in the answer; a tiled, planar TIFF that makes its decoder panic is a 422 with the
+/// decoder named, and the server keeps answering.
+#[test]
+fn damaged_uploads_are_refused_or_salvaged_with_the_damage_said() {
+    let secrets = SecretService::start();
+    let cli = Cli::new(&secrets);
+    let server = Server::start(&cli, &[]);
+    let user = format!("{}:", server.key);
+    let upload = format!("{}/1.0/upload", server.base);
+    let cut = tempfile::tempdir().unwrap();
+    let photo = fs::read(fixture("photo.jpg")).unwrap();
+    let cut_photo = cut.path().join("cut.jpg");
+    fs::write(&cut_photo, &photo[..photo.len() * 2 / 3]).unwrap();
+    let file = format!("file=@{}", cut_photo.display());
+
+    let (status, _, body) = curl(&[&upload, "-X", "POST", "-u", &user, "-F", &file]);
+    assert_eq!(status, 422, "{body}");
+    let message = json(&body)["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("cut.jpg") && message.contains("the JPEG data ends early"), "{message}");
+
+    let salvage = r#"options={"damaged": "salvage"}"#;
+    let (status, _, body) = curl(&[&upload, "-X", "POST", "-u", &user, "-F", &file, "-F", salvage]);
+    assert_eq!(status, 200, "{body}");
+    let result = json(&body);
+    let damage = result["damage"].as_str().unwrap_or_default();
+    assert!(damage.contains("% of the picture is missing"), "{result}");
+    assert!(result["warnings"][0].as_str().unwrap_or_default().contains("damaged"), "{result}");
+
+    let tiff = cut.path().join("tiled.tif");
+    let made = std::process::Command::new("/usr/bin/convert")
+        .arg(fixture("photo.png"))
+        .args(["-define", "tiff:tile-geometry=64x64", "-interlace", "Plane", "-compress", "None"])
+        .arg(&tiff)
+        .status()
+        .expect("ImageMagick's convert (scripts/setup.sh installs it)");
+    assert!(made.success());
+    let (status, _, body) = curl(&[&upload, "-X", "POST", "-u", &user, "-F", &format!("file=@{}", tiff.display())]);
+    if status != 200 {
+        assert_eq!(status, 422, "{body}");
+        assert!(json(&body)["message"].as_str().unwrap_or_default().contains("TIFF"), "{body}");
+    }
+    let (status, _, body) =
+        curl(&[&upload, "-X", "POST", "-u", &user, "-F", &format!("file=@{}", fixture("photo.jpg").display())]);
+    assert_eq!(status, 200, "the server still answers: {body}");
+}

@@ -253,6 +253,14 @@ fn signature(settings: &Settings, setting: &WatchRuleSetting) -> String {
 
 fn record(shared: &Mutex<Shared>, notify: &(dyn Fn(&Activity) + Send + Sync), folder: &str, event: WatchEvent) {
     let name = |path: &Path| path.display().to_string();
+    // A damaged input salvaged on request gets its own line, so the log never shows it as fine.
+    if let WatchEvent::Compressed { outcome } = &event {
+        if let Some(damage) = &outcome.report.damage {
+            let message =
+                format!("{}: the input is damaged; kept what could be read of it: {damage}", name(&outcome.path));
+            record(shared, notify, folder, WatchEvent::Notice { message });
+        }
+    }
     let what = match event {
         WatchEvent::Compressed { outcome } => match (&outcome.url, &outcome.destination) {
             (Some(_), _) | (None, Some(_))
