@@ -14,6 +14,9 @@ packages=(
   xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11
   # storage tests: a real keychain (the Secret Service of GNOME Keyring) on a private D-Bus session
   dbus gnome-keyring libsecret-tools
+  # damage tests (crates/cli/tests/damage.rs) make their corpus with independent tools: exiftool puts an
+  # EXIF thumbnail into a camera JPEG, Ghostscript rewrites pages of a PDF (qpdf, ffmpeg, ImageMagick: above)
+  libimage-exiftool-perl ghostscript
 )
 
 missing=()
