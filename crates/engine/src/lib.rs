@@ -160,7 +160,10 @@ impl Engine {
             return Err(EngineError::Empty);
         }
         let format = detect(input).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(input)))?;
-        let damage = damage::check(input, format);
+        let damage = contain::contain(
+            || format!("checking this {} file's structure failed", format.name()),
+            || Ok(damage::check(input, format)),
+        )?;
         if let Some(damage) = &damage {
             // Damage no decoder here reads past is refused even when salvage was asked for.
             if options.damaged == DamagedInput::Refuse || !damage.salvageable {
@@ -179,11 +182,15 @@ impl Engine {
                 }
                 Ok(compressed)
             }
-            (Err(err), Some(damage)) => Err(EngineError::Damaged {
-                reason: format!("{damage}, and what is left cannot be read ({err})"),
-                salvageable: false,
-            }),
-            (result, None) => result,
+            // Only a failure to read is the damage's doing: a cancel, a missing encoder or a
+            // size that cannot be met say so as they are.
+            (Err(err @ (EngineError::Corrupt { .. } | EngineError::Crashed(_))), Some(damage)) => {
+                Err(EngineError::Damaged {
+                    reason: format!("{damage}, and what is left cannot be read ({err})"),
+                    salvageable: false,
+                })
+            }
+            (result, _) => result,
         }
     }
 
@@ -217,12 +224,12 @@ impl Engine {
     /// archives), proving a written output is usable. Returns its format.
     pub fn verify(&self, bytes: &[u8]) -> Result<Format, EngineError> {
         let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
-        if let Some(damage) = damage::check(bytes, format) {
-            return Err(EngineError::Corrupt { format: format.name(), reason: damage.reason });
-        }
         contain::contain(
             || format!("reading this {} file back failed inside a library", format.name()),
-            || self.verify_format(bytes, format),
+            || match damage::check(bytes, format) {
+                Some(damage) => Err(EngineError::Corrupt { format: format.name(), reason: damage.reason }),
+                None => self.verify_format(bytes, format),
+            },
         )
     }
 

@@ -78,6 +78,25 @@ impl Coverage {
     }
 }
 
+/// How long the streams being transcoded say they are: their own durations where the
+/// container keeps them (a longer subtitle or second soundtrack is not what is read here),
+/// else the container's. `None` when FFmpeg only guessed it from the bitrate.
+fn declared_duration(input: &Input, streams: [Option<usize>; 2]) -> Option<f64> {
+    // SAFETY: reads one plain field of the open format context.
+    let method = unsafe { (*input.as_ptr()).duration_estimation_method };
+    if method == ffmpeg_next::ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE {
+        return None;
+    }
+    streams
+        .into_iter()
+        .flatten()
+        .filter_map(|index| input.stream(index))
+        .filter(|stream| stream.duration() > 0)
+        .map(|stream| stream.duration() as f64 * f64::from(stream.time_base()))
+        .reduce(f64::max)
+        .or_else(|| probe::duration(input))
+}
+
 /// 0:05.2, 1:02:03.0
 fn clock(seconds: f64) -> String {
     let tenths = (seconds * 10.0).round() as u64;
@@ -143,8 +162,9 @@ pub(super) fn run(
         track.set_output_time_base(&output);
     }
 
-    let declared = probe::duration(input);
-    let mut progress = Progress::new(control, declared);
+    let declared =
+        declared_duration(input, [video.as_ref().map(|t| t.input_index), audio.as_ref().map(|t| t.input_index)]);
+    let mut progress = Progress::new(control, probe::duration(input));
     let start = start_time as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE);
     let mut coverage = Coverage::default();
     for (stream, packet) in input.packets() {

@@ -15,18 +15,18 @@ pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
     let needed = if header_size == 12 {
         // OS/2 BITMAPCOREHEADER: 16-bit sizes, always uncompressed.
         let (width, height, bits) = (u16_at(18)?, u16_at(20)?, u16_at(24)?);
-        stride(u64::from(width), bits) * u64::from(height)
+        stride(u64::from(width), bits).saturating_mul(u64::from(height))
     } else {
         let (width, height, bits, compression) = (u32_at(18)?, u32_at(22)?, u16_at(28)?, u32_at(30)?);
         let height = u64::from((height as i32).unsigned_abs());
         match compression {
             // Uncompressed and bit-field pixels: rows of whole 32-bit words.
-            0 | 3 | 6 => stride(u64::from(width as i32 as u32), bits) * height,
+            0 | 3 | 6 => stride(u64::from(width as i32 as u32), bits).saturating_mul(height),
             // RLE, JPEG, PNG: only the header's stored size says.
             _ => u64::from(u32_at(34)?),
         }
     };
-    let end = u64::from(pixels_at) + needed;
+    let end = u64::from(pixels_at).saturating_add(needed);
     let length = bytes.len() as u64;
     if end > length {
         let missing = (end - length).min(needed);
@@ -45,6 +45,17 @@ fn stride(width: u64, bits: u16) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_sizes_do_not_overflow() {
+        let mut header = vec![0u8; 54];
+        header[..2].copy_from_slice(b"BM");
+        header[14..18].copy_from_slice(&40u32.to_le_bytes());
+        header[18..22].copy_from_slice(&u32::MAX.to_le_bytes());
+        header[22..26].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+        header[28..30].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert!(check(&header).is_some());
+    }
 
     #[test]
     fn a_cut_bmp_says_how_much_is_missing() {

@@ -124,18 +124,29 @@ enum FrameEnd {
 
 fn frame_end(bytes: &[u8], start: usize) -> FrameEnd {
     let mut crc = 0u16;
+    // Where the frame could have ended whole, in case a tag follows the last frame.
+    let mut whole_until = None;
     for (offset, &byte) in bytes[start..].iter().enumerate() {
         let at = start + offset;
         // A frame is at least a header and a CRC; a candidate is checked before its byte joins.
-        if offset > 6 && crc == 0 && byte == 0xFF {
-            if let Some(next) = frame_header(bytes, at) {
-                return FrameEnd::Next(next);
+        if offset > 6 && crc == 0 {
+            if byte == 0xFF {
+                if let Some(next) = frame_header(bytes, at) {
+                    return FrameEnd::Next(next);
+                }
             }
+            whole_until = Some(at);
         }
         crc = crc16_step(crc, byte);
     }
-    // Trailing bytes after the last frame (an ID3 tag some taggers add) are not sound.
     if crc == 0 {
+        return FrameEnd::Last;
+    }
+    // Some taggers append ID3v1, ID3v2 or APE tags after the last frame: not sound, not damage.
+    let tagged = whole_until
+        .and_then(|at| bytes.get(at..))
+        .is_some_and(|rest| [&b"TAG"[..], b"ID3", b"APETAGEX"].iter().any(|tag| rest.starts_with(tag)));
+    if tagged {
         FrameEnd::Last
     } else {
         FrameEnd::Damaged

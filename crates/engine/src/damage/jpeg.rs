@@ -313,7 +313,7 @@ fn count_blocks(
         mcu.extend(std::iter::repeat_n((dc, ac), blocks));
         single = Some(component);
     }
-    if frame.width == 0 || frame.height == 0 {
+    if frame.width == 0 || frame.height == 0 || mcu.is_empty() {
         return None;
     }
     let total = if count == 1 {

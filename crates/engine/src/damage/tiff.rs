@@ -29,7 +29,7 @@ impl Reader<'_> {
     }
 
     /// The values of the 12-byte directory entry at `entry`, when they are SHORTs or LONGs.
-    fn values(&self, entry: usize) -> Option<Result<Vec<u64>, Damage>> {
+    fn values(&self, entry: usize, ended_early: impl Fn(&str) -> Damage) -> Option<Result<Vec<u64>, Damage>> {
         let kind = self.u16(entry + 2)?;
         let count = self.u32(entry + 4)? as usize;
         let width = match kind {
@@ -61,10 +61,21 @@ pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
     }
     let mut directory = reader.u32(4)? as usize;
     let (mut needed, mut missing) = (0u64, 0u64);
-    for _ in 0..MOST_DIRECTORIES {
-        if directory == 0 {
+    // A chain that loops back is walked once.
+    let mut seen = std::collections::HashSet::new();
+    for index in 0..MOST_DIRECTORIES {
+        if directory == 0 || !seen.insert(directory) {
             break;
         }
+        // Past the first picture (the one decoded), a bad pointer is damage a decoder reads past.
+        let ended_early = |place: &str| {
+            let reason = format!("the TIFF data ends early, {place}");
+            if index == 0 {
+                Damage::fatal(reason)
+            } else {
+                Damage::salvageable(reason)
+            }
+        };
         let Some(entries) = reader.u16(directory) else {
             return Some(ended_early("before one of its image directories"));
         };
@@ -77,8 +88,8 @@ pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
         for i in 0..entries {
             let entry = directory + 2 + i * 12;
             match reader.u16(entry) {
-                Some(STRIP_OFFSETS | TILE_OFFSETS) => offsets = reader.values(entry),
-                Some(STRIP_BYTE_COUNTS | TILE_BYTE_COUNTS) => counts = reader.values(entry),
+                Some(STRIP_OFFSETS | TILE_OFFSETS) => offsets = reader.values(entry, ended_early),
+                Some(STRIP_BYTE_COUNTS | TILE_BYTE_COUNTS) => counts = reader.values(entry, ended_early),
                 _ => {}
             }
         }
@@ -88,9 +99,10 @@ pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
                 (Err(damage), _) | (_, Err(damage)) => return Some(damage),
             };
             for (offset, count) in offsets.iter().zip(&counts) {
-                needed += count;
+                needed = needed.saturating_add(*count);
                 let length = bytes.len() as u64;
-                missing += (offset + count).saturating_sub(length.max(*offset)).min(*count);
+                let beyond = (offset + count).saturating_sub(length.max(*offset)).min(*count);
+                missing = missing.saturating_add(beyond);
             }
         }
         directory = reader.u32(end)? as usize;
@@ -102,10 +114,6 @@ pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
         )));
     }
     None
-}
-
-fn ended_early(place: &str) -> Damage {
-    Damage::fatal(format!("the TIFF data ends early, {place}"))
 }
 
 #[cfg(test)]
