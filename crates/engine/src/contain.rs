@@ -38,13 +38,14 @@ pub(crate) fn contain<T>(
     let outcome = catch_unwind(AssertUnwindSafe(work));
     CONTAINED.fetch_sub(1, Ordering::SeqCst);
     outcome.unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "no message".into());
+        let message = panic_message(payload.as_ref()).unwrap_or_else(|| "no message".into());
         Err(EngineError::Crashed(format!("{}: {message}", what())))
     })
+}
+
+/// The text a panic was raised with (`panic!("…")`, a failed assertion), when it has one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
 }
 
 #[cfg(test)]

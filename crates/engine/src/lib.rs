@@ -12,7 +12,7 @@
 
 #[cfg(feature = "archive")]
 mod archive;
-mod contain;
+pub mod contain;
 pub mod damage;
 pub mod detect;
 pub mod error;

@@ -66,11 +66,8 @@ impl MediaCodec for Ffmpeg {
 /// callback must not panic for the same reason: see `Control::progress`.)
 fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown panic".into());
+        let message =
+            compressor_engine::contain::panic_message(payload.as_ref()).unwrap_or_else(|| "unknown panic".into());
         Err(EngineError::Encode {
             format: "media",
             reason: format!("video and audio processing failed unexpectedly: {message}"),

@@ -96,11 +96,12 @@ pub(super) fn duration(input: &Input) -> Option<f64> {
     if container > 0 {
         return Some(container as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE));
     }
-    input
-        .streams()
-        .filter(|s| s.duration() > 0)
-        .map(|s| s.duration() as f64 * f64::from(s.time_base()))
-        .reduce(f64::max)
+    input.streams().filter_map(|s| stream_duration(&s)).reduce(f64::max)
+}
+
+/// Seconds, as one stream's own header says; `None` when it does not say.
+pub(super) fn stream_duration(stream: &format::stream::Stream) -> Option<f64> {
+    (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(stream.time_base()))
 }
 
 pub(super) fn facts(input: &Input) -> Facts {

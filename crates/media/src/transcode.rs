@@ -91,8 +91,7 @@ fn declared_duration(input: &Input, streams: [Option<usize>; 2]) -> Option<f64> 
         .into_iter()
         .flatten()
         .filter_map(|index| input.stream(index))
-        .filter(|stream| stream.duration() > 0)
-        .map(|stream| stream.duration() as f64 * f64::from(stream.time_base()))
+        .filter_map(|stream| probe::stream_duration(&stream))
         .reduce(f64::max)
         .or_else(|| probe::duration(input))
 }
