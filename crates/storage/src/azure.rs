@@ -13,7 +13,8 @@ use object_store::{
     TagSet,
 };
 
-use crate::{Connector, ObjectInfo, Provider, StorageError, Target, Transfer, MULTIPART_THRESHOLD, PART_SIZE};
+use crate::source::Source;
+use crate::{Connector, ObjectInfo, Provider, StorageError, Target, Transfer};
 
 pub(crate) struct AzureStore {
     account: String,
@@ -57,7 +58,7 @@ impl AzureStore {
         &self,
         target: &Target,
         key: &str,
-        bytes: Bytes,
+        source: &Source<'_>,
         content_type: &str,
         transfer: &Transfer<'_>,
     ) -> Result<(), StorageError> {
@@ -86,11 +87,12 @@ impl AzureStore {
         for (name, value) in &target.tags {
             tags.push(name, value);
         }
-        let total = bytes.len() as u64;
+        let total = source.len();
         let explain = |e| explain(e, "writing a blob", &target.bucket, key);
 
-        if bytes.len() < MULTIPART_THRESHOLD {
+        if !source.multipart() {
             let options = PutOptions { tags, attributes, ..Default::default() };
+            let bytes = source.whole().await?;
             store.put_opts(&path, PutPayload::from(bytes), options).await.map_err(explain)?;
             (transfer.progress)(total, total);
             return Ok(());
@@ -98,18 +100,21 @@ impl AzureStore {
         let options = PutMultipartOptions { tags, attributes, ..Default::default() };
         let mut upload = store.put_multipart_opts(&path, options).await.map_err(explain)?;
         let mut done = 0u64;
-        for start in (0..bytes.len()).step_by(PART_SIZE) {
+        for (offset, length) in source.parts() {
             if transfer.cancelled() {
                 let _ = upload.abort().await;
                 return Err(StorageError::Cancelled);
             }
-            let chunk = bytes.slice(start..(start + PART_SIZE).min(bytes.len()));
-            let length = chunk.len() as u64;
-            if let Err(err) = upload.put_part(PutPayload::from(chunk)).await {
+            // One part in memory at a time: it is dropped once sent, before the next is read.
+            let sent = match source.part(offset, length).await {
+                Ok(chunk) => upload.put_part(PutPayload::from(chunk)).await.map_err(explain),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = sent {
                 let _ = upload.abort().await;
-                return Err(explain(err));
+                return Err(err);
             }
-            done += length;
+            done += length as u64;
             (transfer.progress)(done, total);
         }
         upload.complete().await.map_err(explain)?;

@@ -9,12 +9,15 @@ mod local;
 pub mod options;
 pub mod provider;
 mod s3;
+mod source;
 
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 pub use connector::{Connector, ConnectorSpec, Keychain, KeychainError};
 pub use options::{StoreOptions, Target};
 pub use provider::{object_url, Provider, PROVIDERS};
+use source::Source;
 
 /// Objects at least this big are uploaded in parts.
 pub const MULTIPART_THRESHOLD: usize = 16 * 1024 * 1024;
@@ -148,13 +151,44 @@ impl Storage {
         content_type: &str,
         transfer: &Transfer<'_>,
     ) -> Result<String, StorageError> {
+        self.send(target, key, Source::Bytes(bytes), content_type, transfer).await
+    }
+
+    /// Uploads the file at `path` as `key`, reading it in parts: memory stays bounded
+    /// whatever the file's size, by PART_SIZE (or by MULTIPART_THRESHOLD for a file small
+    /// enough to go in one request, read whole). Same result and errors as `upload`, plus
+    /// the file's own: unreadable, not a file, or shorter by the time a part is read.
+    pub async fn upload_file(
+        &self,
+        target: &Target,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+        transfer: &Transfer<'_>,
+    ) -> Result<String, StorageError> {
+        // Before looking at the file: a cancelled upload says so, whatever the file's state.
+        if transfer.cancelled() {
+            return Err(StorageError::Cancelled);
+        }
+        self.send(target, key, Source::file(path)?, content_type, transfer).await
+    }
+
+    /// The one upload path `upload` and `upload_file` share.
+    async fn send(
+        &self,
+        target: &Target,
+        key: &str,
+        source: Source<'_>,
+        content_type: &str,
+        transfer: &Transfer<'_>,
+    ) -> Result<String, StorageError> {
         if transfer.cancelled() {
             return Err(StorageError::Cancelled);
         }
         match &self.backend {
-            Backend::S3(s3) => s3.upload(target, key, bytes, content_type, transfer).await?,
-            Backend::Azure(azure) => azure.upload(target, key, bytes, content_type, transfer).await?,
-            Backend::Local(local) => local.upload(target, key, &bytes, transfer)?,
+            Backend::S3(s3) => s3.upload(target, key, &source, content_type, transfer).await?,
+            Backend::Azure(azure) => azure.upload(target, key, &source, content_type, transfer).await?,
+            Backend::Local(local) => local.upload(target, key, &source, transfer)?,
         }
         Ok(self.object_url(target, key))
     }

@@ -1,12 +1,13 @@
 //! A local folder as a connector: the bucket is an optional sub-folder, keys are relative
 //! paths. Writes go to a temporary file that is renamed into place.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::{Connector, ObjectInfo, StorageError, Target, Transfer};
+use crate::source::{got_shorter, unreadable, Source};
+use crate::{Connector, ObjectInfo, StorageError, Target, Transfer, PART_SIZE};
 
 pub(crate) struct LocalStore {
     root: PathBuf,
@@ -46,7 +47,7 @@ impl LocalStore {
         &self,
         target: &Target,
         key: &str,
-        bytes: &Bytes,
+        source: &Source<'_>,
         transfer: &Transfer<'_>,
     ) -> Result<(), StorageError> {
         let destination = self.path(&target.bucket, key)?;
@@ -56,10 +57,13 @@ impl LocalStore {
             .prefix(".compressor-upload-")
             .tempfile_in(folder)
             .map_err(io("cannot write in", folder))?;
-        temp.write_all(bytes).map_err(io("cannot write", &destination))?;
+        match source {
+            Source::Bytes(bytes) => temp.write_all(bytes).map_err(io("cannot write", &destination))?,
+            Source::File { path, len } => copy(path, *len, temp.as_file_mut(), &destination, transfer)?,
+        }
         temp.as_file().sync_all().map_err(io("cannot write", &destination))?;
         temp.persist(&destination).map_err(|e| io("cannot write", &destination)(e.error))?;
-        (transfer.progress)(bytes.len() as u64, bytes.len() as u64);
+        (transfer.progress)(source.len(), source.len());
         Ok(())
     }
 
@@ -111,4 +115,36 @@ impl LocalStore {
         let path = self.path(bucket, key)?;
         std::fs::remove_file(&path).map_err(io("cannot delete", &path))
     }
+}
+
+/// Copies the first `len` bytes of the file at `path` into `out`, a part at a time, so that
+/// progress is reported and a cancel is heard during a large copy. A cancelled or failed copy
+/// leaves the destination as it was: the temporary file is removed when dropped.
+fn copy(
+    path: &Path,
+    len: u64,
+    out: &mut std::fs::File,
+    destination: &Path,
+    transfer: &Transfer<'_>,
+) -> Result<(), StorageError> {
+    let mut file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
+    let mut done = 0u64;
+    while done < len {
+        if transfer.cancelled() {
+            return Err(StorageError::Cancelled);
+        }
+        let step = (len - done).min(PART_SIZE as u64);
+        // io::copy tells a read error from a write error only by its message: name both files.
+        let copied = std::io::copy(&mut (&mut file).take(step), out)
+            .map_err(io(&format!("cannot copy {} to", path.display()), destination))?;
+        if copied < step {
+            return Err(got_shorter(path));
+        }
+        done += copied;
+        // The last step is reported once the file is in place.
+        if done < len {
+            (transfer.progress)(done, len);
+        }
+    }
+    Ok(())
 }

@@ -17,7 +17,8 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ObjectCannedAcl
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 
-use crate::{Connector, ObjectInfo, Provider, StorageError, Target, Transfer, MULTIPART_THRESHOLD, PART_SIZE};
+use crate::source::Source;
+use crate::{Connector, ObjectInfo, Provider, StorageError, Target, Transfer};
 
 pub(crate) struct S3Store {
     provider: Provider,
@@ -124,19 +125,20 @@ impl S3Store {
         &self,
         target: &Target,
         key: &str,
-        bytes: Bytes,
+        source: &Source<'_>,
         content_type: &str,
         transfer: &Transfer<'_>,
     ) -> Result<(), StorageError> {
         let client = self.client(&target.region);
         let a = self.attributes(target, content_type)?;
-        let total = bytes.len() as u64;
-        if bytes.len() < MULTIPART_THRESHOLD {
+        let total = source.len();
+        if !source.multipart() {
+            let body = source.whole().await?;
             client
                 .put_object()
                 .bucket(&target.bucket)
                 .key(key)
-                .body(ByteStream::from(bytes))
+                .body(ByteStream::from(body))
                 .set_acl(a.acl)
                 .set_storage_class(a.class)
                 .set_metadata(a.metadata)
@@ -173,7 +175,7 @@ impl S3Store {
             .await
             .map_err(|e| self.explain(e, "starting a multipart upload", &target.bucket, key))?;
         let upload_id = created.upload_id().unwrap_or_default().to_string();
-        let parts = self.upload_parts(&client, target, key, &upload_id, &bytes, transfer).await;
+        let parts = self.upload_parts(&client, target, key, &upload_id, source, transfer).await;
         let completed = match parts {
             Ok(parts) => client
                 .complete_multipart_upload()
@@ -215,18 +217,18 @@ impl S3Store {
         target: &Target,
         key: &str,
         upload_id: &str,
-        bytes: &Bytes,
+        source: &Source<'_>,
         transfer: &Transfer<'_>,
     ) -> Result<Vec<CompletedPart>, StorageError> {
-        let total = bytes.len() as u64;
+        let total = source.len();
         let mut parts = Vec::new();
         let mut done = 0u64;
-        for (index, start) in (0..bytes.len()).step_by(PART_SIZE).enumerate() {
+        for (index, (offset, length)) in source.parts().enumerate() {
             if transfer.cancelled() {
                 return Err(StorageError::Cancelled);
             }
-            let chunk = bytes.slice(start..(start + PART_SIZE).min(bytes.len()));
-            let length = chunk.len() as u64;
+            // One part in memory at a time: it is dropped once sent, before the next is read.
+            let chunk = source.part(offset, length).await?;
             let number = index as i32 + 1;
             let part = client
                 .upload_part()
@@ -239,7 +241,7 @@ impl S3Store {
                 .await
                 .map_err(|e| self.explain(e, "uploading a part", &target.bucket, key))?;
             parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag).build());
-            done += length;
+            done += length as u64;
             (transfer.progress)(done, total);
         }
         Ok(parts)
