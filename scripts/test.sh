@@ -19,6 +19,8 @@ echo "== Rust tests"
 # The storage tests start their own moto_server (pip, by setup.sh), Azurite (npm, here) and
 # Secret Service (gnome-keyring on a private D-Bus session), each on a free loopback port.
 npm_deps tests/servers
+# Every program first: the tests run the CLI and the media worker from the target folder.
+cargo build --workspace --locked
 cargo test --workspace --locked "$@"
 
 echo "== Desktop app end to end (real window under Xvfb)"

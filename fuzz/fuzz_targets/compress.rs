@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // Small limits keep each run fast; the limits themselves are what stop bombs.
     let engine =
-        Engine::new(Limits { max_pixels: 1 << 20, max_alloc: 64 << 20, max_expanded: 16 << 20, max_members: 1000 });
+        Engine::new(Limits { max_pixels: 1 << 20, max_alloc: 64 << 20, max_expanded: 16 << 20, max_members: 1000, ..Limits::default() });
     match engine.compress(data, "fuzz", &Options::default()) {
         Ok(result) => {
             if let Some(output) = &result.output {

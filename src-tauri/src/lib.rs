@@ -102,7 +102,6 @@ pub fn setup<R: tauri::Runtime>(
 
 pub fn run() {
     compressor_pipeline::memory::keep_freed_buffers();
-    compressor_media::install();
     let started = std::time::Instant::now();
     let builder = specta_builder!(tauri::Wry);
     tauri::Builder::default()

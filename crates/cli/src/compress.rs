@@ -187,8 +187,22 @@ pub fn run(args: CompressArgs) -> ExitCode {
         bar
     });
     let engine = Engine::new(args.limits.limits());
-    let cancel = AtomicBool::new(false);
-    let result = run_batch(&engine, &sources, &job, &cancel, |result| {
+    // Ctrl-C stops the batch: a video being made stops within a second and leaves no
+    // temporary file; a second Ctrl-C ends the program at once.
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    let cancel = &CANCEL;
+    let show_progress = |source: &compressor_pipeline::Source, done: f64| {
+        if let Some(bar) = &progress {
+            let name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            bar.set_message(format!("{name} {:.0} %", done * 100.0));
+        }
+    };
+    let result = run_batch(&engine, &sources, &job, cancel, show_progress, |result| {
         let Ok(mut tally) = tally.lock() else { return };
         match &result {
             Ok(outcome) => {
@@ -217,6 +231,10 @@ pub fn run(args: CompressArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let tally = tally.into_inner().unwrap_or_default();
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("compressor: cancelled; files not finished were left as they were");
+        return ExitCode::from(130);
+    }
     if !json {
         eprintln!(
             "{} files: {} compressed, {} skipped, {} failed; {} → {} ({})",

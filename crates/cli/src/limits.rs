@@ -16,6 +16,14 @@ pub struct LimitArgs {
     /// The most an archive, a gzip stream or a PDF stream may expand to, in megabytes.
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     max_expanded_mb: u64,
+    /// The most memory the video and audio worker may use on one file, in megabytes; over it,
+    /// the worker is stopped and that file fails.
+    #[arg(long, value_name = "MB", default_value_t = 3072)]
+    worker_memory_mb: u64,
+    /// Seconds the video and audio worker may go without progress before it is taken to hang,
+    /// stopped, and that file fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    worker_timeout: u64,
 }
 
 impl LimitArgs {
@@ -24,6 +32,8 @@ impl LimitArgs {
             max_pixels: self.max_megapixels.saturating_mul(1_000_000).max(1),
             max_alloc: self.max_memory_mb.saturating_mul(1 << 20).max(1 << 20),
             max_expanded: self.max_expanded_mb.saturating_mul(1 << 20).max(1 << 20),
+            worker_memory: self.worker_memory_mb.saturating_mul(1 << 20).max(64 << 20),
+            worker_silence_ms: self.worker_timeout.saturating_mul(1000).max(1000),
             ..Limits::default()
         }
     }

@@ -38,6 +38,38 @@ pub enum Format {
     M4a,
 }
 
+/// Every format, in declaration order.
+pub const ALL: [Format; 28] = [
+    Format::Jpeg,
+    Format::Png,
+    Format::Gif,
+    Format::Webp,
+    Format::Avif,
+    Format::Tiff,
+    Format::Bmp,
+    Format::Heic,
+    Format::Pdf,
+    Format::Zip,
+    Format::Docx,
+    Format::Xlsx,
+    Format::Pptx,
+    Format::Odt,
+    Format::Ods,
+    Format::Odp,
+    Format::Epub,
+    Format::Gzip,
+    Format::Mp4,
+    Format::Mov,
+    Format::Mkv,
+    Format::Webm,
+    Format::Avi,
+    Format::Wav,
+    Format::Flac,
+    Format::Ogg,
+    Format::Mp3,
+    Format::M4a,
+];
+
 /// The broad kind of a file, as the API's `type` field reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -23,10 +23,12 @@ pub mod options;
 mod pdf;
 pub mod report;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use detect::{detect, Format, Kind};
 pub use error::{EngineError, InvalidOptions};
+pub use media::protocol::CompressJob;
 pub use options::{
     ArchiveOptions, AudioCodec, AudioOptions, Compression, DamagedInput, FieldError, ImageFormat, ImageOptions,
     Options, PdfOptions, Quality, Resize, ResizeMode, VideoCodec, VideoContainer, VideoOptions,
@@ -41,7 +43,7 @@ pub fn ssimulacra2(reference: &::image::RgbImage, distorted: &::image::RgbImage)
 }
 
 /// Resource limits that keep hostile or huge inputs from exhausting memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Largest width × height accepted (checked from the header, before decoding).
     pub max_pixels: u64,
@@ -51,12 +53,26 @@ pub struct Limits {
     pub max_expanded: u64,
     /// Most members an archive may have.
     pub max_members: u32,
+    /// Most resident memory the media worker may use on one file, in bytes.
+    pub worker_memory: u64,
+    /// Longest the media worker may go without a word of progress, in milliseconds, before
+    /// it is taken to hang and is stopped.
+    pub worker_silence_ms: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // 100 megapixels covers medium-format cameras; RGBA at that size is 400 MB.
-        Self { max_pixels: 100_000_000, max_alloc: 1 << 30, max_expanded: 1 << 30, max_members: 100_000 }
+        Self {
+            max_pixels: 100_000_000,
+            max_alloc: 1 << 30,
+            max_expanded: 1 << 30,
+            max_members: 100_000,
+            // 4K HEVC decoded and x264 encoding at `slower` stay well under 2 GB.
+            worker_memory: 3 << 30,
+            // Progress comes with every frame; a minute without one is not slowness.
+            worker_silence_ms: 60_000,
+        }
     }
 }
 
@@ -160,38 +176,96 @@ impl Engine {
             return Err(EngineError::Empty);
         }
         let format = detect(input).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(input)))?;
-        let damage = contain::contain(
-            || format!("checking this {} file's structure failed", format.name()),
-            || Ok(damage::check(input, format)),
-        )?;
-        if let Some(damage) = &damage {
-            // Damage no decoder here reads past is refused even when salvage was asked for.
-            if options.damaged == DamagedInput::Refuse || !damage.salvageable {
-                return Err(EngineError::Damaged { reason: damage.reason.clone(), salvageable: damage.salvageable });
-            }
-        }
+        let damage = check_damage(input, format, options)?;
         let compressed = contain::contain(
             || format!("compressing this {} file failed inside a library", format.name()),
             || self.compress_format(input, name, format, options, control),
         );
-        match (compressed, damage) {
-            (Ok(mut compressed), Some(damage)) => {
-                // The media module may have said already (the packets stop short): once is enough.
-                if compressed.report.damage.is_none() {
-                    compressed.report.mark_damaged(damage.reason);
-                }
-                Ok(compressed)
+        judge(compressed, damage, |compressed| &mut compressed.report)
+    }
+
+    /// Compresses the file at `input` (`name` is used for the report and the output's name)
+    /// without holding it in memory where its format allows: video and audio are read by the
+    /// media worker from the file and written into a temporary file in `scratch`; a zip or
+    /// zip-based document is re-packed member by member from the file into one. Other
+    /// formats are read whole (images are bounded by the pixel limit) and their output is
+    /// written into `scratch` the same way. Put `scratch` on the destination's file system,
+    /// so that keeping the result is a rename.
+    pub fn compress_file(
+        &self,
+        input: &Path,
+        name: &str,
+        options: &Options,
+        control: &Control,
+        scratch: &Path,
+    ) -> Result<CompressedFile, EngineError> {
+        options.validate()?;
+        let format = match detect_file(input).map_err(|e| cannot_read(input, e))? {
+            Some(format) if format.kind() == Kind::Video || format.kind() == Kind::Audio => format,
+            #[cfg(feature = "archive")]
+            Some(format) if format.is_zip_family() => {
+                return self.compress_zip_file(input, name, format, options, control, scratch);
             }
-            // Only a failure to read is the damage's doing: a cancel, a missing encoder or a
-            // size that cannot be met say so as they are.
-            (Err(err @ (EngineError::Corrupt { .. } | EngineError::Crashed(_))), Some(damage)) => {
-                Err(EngineError::Damaged {
-                    reason: format!("{damage}, and what is left cannot be read ({err})"),
-                    salvageable: false,
-                })
+            _ => {
+                let bytes = std::fs::read(input).map_err(|e| cannot_read(input, e))?;
+                let Compressed { report, output } = self.compress_with(&bytes, name, options, control)?;
+                let output = output.map(|bytes| write_scratch(scratch, &bytes)).transpose()?;
+                return Ok(CompressedFile { report, output });
             }
-            (result, _) => result,
-        }
+        };
+        let damage = {
+            let mapped = map_file(input)?;
+            check_damage(&mapped, format, options)?
+        };
+        let output = scratch_file(scratch)?;
+        let job = media::CompressJob {
+            input: absolute(input)?,
+            output: absolute(output.path())?,
+            name: name.to_string(),
+            format,
+            options: options.clone(),
+            limits: self.limits.clone(),
+        };
+        let compressed = contain::contain(
+            || format!("compressing this {} file failed inside a library", format.name()),
+            || {
+                let report = media::codec().compress(&job, control)?;
+                let output = (report.status == Status::Compressed).then_some(output);
+                Ok(CompressedFile { report, output })
+            },
+        );
+        judge(compressed, damage, |compressed| &mut compressed.report)
+    }
+
+    /// [`Engine::compress_file`] of a zip or a zip-based document: re-packed member by member
+    /// from the file into a temporary file in `scratch`, never held whole.
+    #[cfg(feature = "archive")]
+    fn compress_zip_file(
+        &self,
+        input: &Path,
+        name: &str,
+        format: Format,
+        options: &Options,
+        control: &Control,
+        scratch: &Path,
+    ) -> Result<CompressedFile, EngineError> {
+        // A zip's structure check reads only its end (the end-of-central-directory record,
+        // within the last 64 KiB: see `damage::zip`), so on a map only those pages are read.
+        // Each member's CRC-32 is checked as the archive module reads it.
+        let damage = {
+            let mapped = map_file(input)?;
+            check_damage(&mapped, format, options)?
+        };
+        let mut output = scratch_file(scratch)?;
+        let compressed = contain::contain(
+            || format!("compressing this {} file failed inside a library", format.name()),
+            || {
+                let archive::ZipFileOutcome { report, written } =
+                    archive::compress_zip_file(self, input, output.as_file_mut(), name, format, options, control)?;
+                Ok(CompressedFile { report, output: written.then_some(output) })
+            },
+        );
+        judge(compressed, damage, |compressed| &mut compressed.report)
     }
 
     fn compress_format(
@@ -208,9 +282,7 @@ impl Engine {
             Kind::Document if format == Format::Pdf => pdf::compress(input, name, options, &self.limits),
             #[cfg(feature = "archive")]
             Kind::Document | Kind::Archive => archive::compress(self, input, name, format, options, control),
-            Kind::Video | Kind::Audio => {
-                media::codec(format)?.compress(input, name, format, options, &self.limits, control)
-            }
+            Kind::Video | Kind::Audio => self.compress_media_bytes(input, name, format, options, control),
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Unsupported(format!(
                 "{} (this build has no {} support)",
@@ -218,6 +290,35 @@ impl Engine {
                 format.name()
             ))),
         }
+    }
+
+    /// Video or audio held in memory (a member of an archive, a bucket's object): the media
+    /// worker reads files, so it goes through one.
+    fn compress_media_bytes(
+        &self,
+        input: &[u8],
+        name: &str,
+        format: Format,
+        options: &Options,
+        control: &Control,
+    ) -> Result<Compressed, EngineError> {
+        let scratch = std::env::temp_dir();
+        let source = write_scratch(&scratch, input)?;
+        let output = scratch_file(&scratch)?;
+        let job = media::CompressJob {
+            input: absolute(source.path())?,
+            output: absolute(output.path())?,
+            name: name.to_string(),
+            format,
+            options: options.clone(),
+            limits: self.limits.clone(),
+        };
+        let report = media::codec().compress(&job, control)?;
+        let output = match report.status {
+            Status::Compressed => Some(std::fs::read(output.path()).map_err(|e| cannot_read(output.path(), e))?),
+            Status::Skipped => None,
+        };
+        Ok(Compressed { report, output })
     }
 
     /// Reads `bytes` completely (decodes images and media, parses documents, inflates
@@ -231,6 +332,42 @@ impl Engine {
                 None => self.verify_format(bytes, format),
             },
         )
+    }
+
+    /// [`Engine::verify`] of a written file. Video and audio are read at a bounded cost (the
+    /// container's structure, every stream's headers, and decoded samples including the
+    /// end: see the media crate's `verify`), so that checking a long video does not take as
+    /// long as making it.
+    pub fn verify_file(&self, path: &Path) -> Result<Format, EngineError> {
+        match detect_file(path).map_err(|e| cannot_read(path, e))? {
+            Some(format) if format.kind() == Kind::Video || format.kind() == Kind::Audio => {
+                let mapped = map_file(path)?;
+                contain::contain(
+                    || format!("reading this {} file back failed inside a library", format.name()),
+                    || match damage::check(&mapped, format) {
+                        Some(damage) => Err(EngineError::Corrupt { format: format.name(), reason: damage.reason }),
+                        None => Ok(()),
+                    },
+                )?;
+                drop(mapped);
+                media::codec().verify(&absolute(path)?, format, &self.limits).map(|()| format)
+            }
+            // A zip is read member by member from the file, never whole; its structure check
+            // reads only the end of the map.
+            #[cfg(feature = "archive")]
+            Some(format) if format.is_zip_family() => contain::contain(
+                || format!("reading this {} file back failed inside a library", format.name()),
+                || {
+                    let mapped = map_file(path)?;
+                    if let Some(damage) = damage::check(&mapped, format) {
+                        return Err(EngineError::Corrupt { format: format.name(), reason: damage.reason });
+                    }
+                    drop(mapped);
+                    archive::verify_zip_file(self, path, format).map(|()| format)
+                },
+            ),
+            _ => self.verify(&std::fs::read(path).map_err(|e| cannot_read(path, e))?),
+        }
     }
 
     /// Decodes an image completely and gives its width and height (`None` for other
@@ -250,12 +387,131 @@ impl Engine {
             Kind::Document if format == Format::Pdf => pdf::verify(bytes, &self.limits).map(|_| format),
             #[cfg(feature = "archive")]
             Kind::Document | Kind::Archive => archive::verify(self, bytes, format).map(|_| format),
-            Kind::Video | Kind::Audio => media::codec(format)?.verify(bytes, format, &self.limits).map(|_| format),
+            Kind::Video | Kind::Audio => {
+                let file = write_scratch(&std::env::temp_dir(), bytes)?;
+                media::codec().verify(&absolute(file.path())?, format, &self.limits).map(|()| format)
+            }
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Unsupported(format.name().to_string())),
         }
     }
 }
+
+/// A compression whose output is a file (see [`Engine::compress_file`]).
+#[derive(Debug)]
+pub struct CompressedFile {
+    pub report: Report,
+    /// The new file, a temporary file in the scratch folder (removed when dropped unless
+    /// persisted); `None` when the report says `skipped` and the original is the result.
+    pub output: Option<tempfile::NamedTempFile>,
+}
+
+/// The damage in `bytes`, or the error when it is to be refused.
+fn check_damage(bytes: &[u8], format: Format, options: &Options) -> Result<Option<damage::Damage>, EngineError> {
+    let damage = contain::contain(
+        || format!("checking this {} file's structure failed", format.name()),
+        || Ok(damage::check(bytes, format)),
+    )?;
+    if let Some(damage) = &damage {
+        // Damage no decoder here reads past is refused even when salvage was asked for.
+        if options.damaged == DamagedInput::Refuse || !damage.salvageable {
+            return Err(EngineError::Damaged { reason: damage.reason.clone(), salvageable: damage.salvageable });
+        }
+    }
+    Ok(damage)
+}
+
+/// A compression of a damaged input (salvage was asked for): the report says so, and a
+/// failure to read is the damage's doing.
+fn judge<T>(
+    compressed: Result<T, EngineError>,
+    damage: Option<damage::Damage>,
+    report: impl FnOnce(&mut T) -> &mut Report,
+) -> Result<T, EngineError> {
+    match (compressed, damage) {
+        (Ok(mut compressed), Some(damage)) => {
+            let report = report(&mut compressed);
+            // The media worker may have said already (the packets stop short): once is enough.
+            if report.damage.is_none() {
+                report.mark_damaged(damage.reason);
+            }
+            Ok(compressed)
+        }
+        // Only a failure to read is the damage's doing: a cancel, a missing encoder or a
+        // size that cannot be met say so as they are.
+        (Err(err @ (EngineError::Corrupt { .. } | EngineError::Crashed(_))), Some(damage)) => {
+            Err(EngineError::Damaged {
+                reason: format!("{damage}, and what is left cannot be read ({err})"),
+                salvageable: false,
+            })
+        }
+        (result, _) => result,
+    }
+}
+
+/// The format of the file at `path`, from its first bytes (and, for zip-based documents,
+/// its central directory at the end), without reading the rest.
+pub fn detect_file(path: &Path) -> std::io::Result<Option<Format>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const PART: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size == 0 {
+        return Ok(None);
+    }
+    let mut sample = Vec::new();
+    if size <= 2 * PART {
+        file.read_to_end(&mut sample)?;
+    } else {
+        // The head and the tail: detection looks at nothing in between.
+        file.by_ref().take(PART).read_to_end(&mut sample)?;
+        file.seek(SeekFrom::End(-(PART as i64)))?;
+        file.read_to_end(&mut sample)?;
+    }
+    Ok(detect(&sample))
+}
+
+/// The file at `path`, mapped rather than read: the structure checks of a video walk its
+/// box and chunk headers, so only those pages are read from disk, not the gigabytes between.
+fn map_file(path: &Path) -> Result<memmap2::Mmap, EngineError> {
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
+    // SAFETY: the map is only read, and only while the file is being compressed; a file
+    // changed meanwhile by another program can at worst be misjudged, as reading it would be.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| cannot_read(path, e))
+}
+
+fn cannot_read(path: &Path, error: std::io::Error) -> EngineError {
+    EngineError::Refused(format!("cannot read {}: {error}", path.display()))
+}
+
+/// The media worker runs in `/`: it is given absolute paths.
+fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
+    std::path::absolute(path).map_err(|e| cannot_read(path, e))
+}
+
+/// An empty temporary file in `scratch`, named as every temporary file of this process is
+/// (`.compressor-<pid>-….tmp`), so that what a killed run leaves is recognised and removed.
+fn scratch_file(scratch: &Path) -> Result<tempfile::NamedTempFile, EngineError> {
+    tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(scratch)
+        .map_err(|e| EngineError::Refused(format!("cannot write a temporary file in {}: {e}", scratch.display())))
+}
+
+fn write_scratch(scratch: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, EngineError> {
+    use std::io::Write;
+    let mut file = scratch_file(scratch)?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| EngineError::Refused(format!("cannot write a temporary file in {}: {e}", scratch.display())))?;
+    Ok(file)
+}
+
+/// How every temporary file of Compressor's is named: `.compressor-<pid>-<random>.tmp`. The
+/// process id lets a later run tell a dead run's leftovers from a live one's.
+pub const TEMP_PREFIX: &str = ".compressor-";
+pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// The output's file name: the input's, with the extension changed when the format changed.
 pub fn output_name(input_name: &str, input_format: Format, output_format: Format) -> String {

@@ -68,6 +68,22 @@ impl FileFacts {
     }
 }
 
+impl FileFacts {
+    /// [`FileFacts::describe`] of a file, hashed as it is read (never held whole).
+    pub fn describe_file(
+        name: &str,
+        format: Format,
+        path: &std::path::Path,
+        dimensions: Option<(u32, u32)>,
+    ) -> std::io::Result<Self> {
+        let (size, sha256) = sha256_file(path)?;
+        let mut facts = Self::describe(name, format, &[], dimensions);
+        facts.size = size;
+        facts.hashes.sha256 = sha256;
+        Ok(facts)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -123,6 +139,24 @@ impl Report {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// The size and SHA-256 of the file at `path`, read in pieces.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use compressor_engine::{Engine, EngineError, Format, Limits, Options, Status};
+use compressor_engine::{Control, Engine, EngineError, Format, Limits, Options, Status};
+use zip::CompressionMethod::{Deflated, Stored};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
@@ -286,4 +288,178 @@ print(p.tags); print([t for t in p.text if t.strip()])";
     assert_eq!(python(page, new_html.as_bytes(), ".html"), python(page, html.as_bytes(), ".html"));
     assert!(new_html.contains("<pre>  keep   this   spacing  </pre>"), "{new_html}");
     assert_eq!(new_css.matches('{').count(), css.matches('{').count());
+}
+
+/// Pseudo-random bytes (xorshift64): content no compressor shrinks, the same on every run.
+fn random_bytes(len: usize, mut state: u64) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
+/// Writes a zip of `members` (name, content, method) to `path`; deflated at level 1, which
+/// is quick on tens of megabytes.
+fn write_zip(path: &Path, members: &[(&str, &[u8], zip::CompressionMethod)]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    for (name, data, method) in members {
+        let mut options = zip::write::SimpleFileOptions::default().compression_method(*method);
+        if *method == Deflated {
+            options = options.compression_level(Some(1));
+        }
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().flush().unwrap();
+}
+
+fn compress_file(
+    engine: &Engine,
+    path: &Path,
+    control: &Control,
+    scratch: &Path,
+) -> Result<compressor_engine::CompressedFile, EngineError> {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    engine.compress_file(path, name, &Options::default(), control, scratch)
+}
+
+#[test]
+fn a_big_zip_is_repacked_from_its_file_and_its_big_member_copied_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = std::fs::read(fixture("photo.jpg")).unwrap();
+    let png = std::fs::read(fixture("photo.png")).unwrap();
+    // Over the 64 MiB a member may take in memory: read through, then copied raw.
+    let random = random_bytes(70 << 20, 0x9E37_79B9_7F4A_7C15);
+    let input = dir.path().join("bundle.zip");
+    write_zip(
+        &input,
+        &[
+            ("photos/photo.jpg", &jpeg, Deflated),
+            ("data/random.bin", &random, Deflated),
+            ("photos/photo.png", &png, Deflated),
+        ],
+    );
+    let input_size = std::fs::metadata(&input).unwrap().len();
+
+    // Positive fractions order as their bits do.
+    let highest = AtomicU64::new(0);
+    let progress = |fraction: f64| {
+        highest.fetch_max(fraction.to_bits(), Ordering::Relaxed);
+    };
+    let cancel = AtomicBool::new(false);
+    let control = Control { cancel: &cancel, progress: &progress };
+    let engine = Engine::default();
+    let result = compress_file(&engine, &input, &control, dir.path()).unwrap();
+    assert_eq!(result.report.status, Status::Compressed, "{:?}", result.report);
+    assert!(result.report.actions[0].contains("2 images and 0 nested"), "{:?}", result.report.actions);
+    assert_eq!((result.report.input.members, result.report.output.members), (Some(3), Some(3)));
+    assert!((f64::from_bits(highest.load(Ordering::Relaxed)) - 1.0).abs() < 1e-9);
+    let output = result.output.expect("a smaller zip");
+    let output_size = std::fs::metadata(output.path()).unwrap().len();
+    assert!(output_size < input_size, "{input_size} -> {output_size}");
+    assert_eq!((result.report.input.size, result.report.output.size), (input_size, output_size));
+    let (_, input_sha256) = compressor_engine::report::sha256_file(&input).unwrap();
+    let (_, output_sha256) = compressor_engine::report::sha256_file(output.path()).unwrap();
+    assert_eq!(result.report.input.hashes.sha256, input_sha256);
+    assert_eq!(result.report.output.hashes.sha256, output_sha256);
+
+    // Every member reads back (CRCs checked by the zip crate).
+    let mut before = zip::ZipArchive::new(std::fs::File::open(&input).unwrap()).unwrap();
+    let mut after = zip::ZipArchive::new(std::fs::File::open(output.path()).unwrap()).unwrap();
+    assert_eq!(after.len(), 3);
+    for index in 0..after.len() {
+        std::io::copy(&mut after.by_index(index).unwrap(), &mut std::io::sink()).unwrap();
+    }
+    // The big member's compressed bytes were copied as they were, and read back the same.
+    let packed = |archive: &mut zip::ZipArchive<std::fs::File>| {
+        let file = archive.by_name("data/random.bin").unwrap();
+        (file.compression(), file.compressed_size(), file.crc32())
+    };
+    assert_eq!(packed(&mut after), packed(&mut before));
+    let mut data = Vec::new();
+    after.by_name("data/random.bin").unwrap().read_to_end(&mut data).unwrap();
+    assert!(data == random, "the random member reads back unchanged");
+    for (name, original) in [("photos/photo.jpg", &jpeg), ("photos/photo.png", &png)] {
+        let mut photo = Vec::new();
+        after.by_name(name).unwrap().read_to_end(&mut photo).unwrap();
+        assert!(photo.len() < original.len(), "{name}: {} -> {}", original.len(), photo.len());
+        image::load_from_memory(&photo).expect("the photo decodes");
+    }
+    assert_eq!(engine.verify_file(output.path()).unwrap(), Format::Zip);
+}
+
+#[test]
+fn a_big_member_with_a_changed_byte_is_refused_by_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let random = random_bytes(70 << 20, 7);
+    let input = dir.path().join("damaged.zip");
+    write_zip(&input, &[("notes.txt", b"a small member first", Deflated), ("big/random.bin", &random, Stored)]);
+    // The middle of the file is inside the big member's (stored) data.
+    let mut bytes = std::fs::read(&input).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&input, &bytes).unwrap();
+    drop(bytes);
+    let err = compress_file(&Engine::default(), &input, &Control::default(), dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("member 'big/random.bin' fails its CRC-32 check"), "{err}");
+    assert!(Engine::default().verify_file(&input).is_err());
+    // The temporary output went with the error.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn odf_and_epub_from_their_files_keep_mimetype_first_and_repack_as_from_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in [("documents/notes.odt", Format::Odt), ("documents/book.epub", Format::Epub)] {
+        let options = Options::from_json("{}").unwrap();
+        let result =
+            Engine::default().compress_file(&fixture(name), name, &options, &Control::default(), dir.path()).unwrap();
+        assert_eq!(result.report.input.format, format);
+        let output = result.output.unwrap_or_else(|| panic!("{name} smaller"));
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(output.path()).unwrap()).unwrap();
+        let first = archive.by_index(0).unwrap();
+        assert_eq!(first.name().unwrap(), "mimetype", "{name}");
+        assert_eq!(first.compression(), Stored, "{name}");
+        drop(first);
+        // The same re-pack as from bytes: the same facts of the input, actions and size.
+        let (_, from_bytes) = compress(name, "{}");
+        assert_eq!(result.report.input, from_bytes.report.input, "{name}");
+        assert_eq!(result.report.actions, from_bytes.report.actions, "{name}");
+        assert_eq!(result.report.output.size, from_bytes.report.output.size, "{name}");
+        assert_eq!(result.report.output.members, from_bytes.report.output.members, "{name}");
+        assert_eq!(Engine::default().verify_file(output.path()).unwrap(), format);
+    }
+}
+
+#[test]
+fn from_a_file_a_bomb_is_still_refused_a_plain_zip_over_the_limit_is_not_and_a_cancel_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Limits { max_expanded: 10 << 20, ..Limits::default() });
+    // Declared content over the limit by far more than the file holds: a bomb.
+    let bomb = dir.path().join("bomb.zip");
+    std::fs::write(&bomb, zip_of(&[("zeros.bin", &vec![0u8; 50 << 20])])).unwrap();
+    let err = compress_file(&engine, &bomb, &Control::default(), dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::TooLarge { .. }), "{err}");
+
+    // Content as large as the file holding it is no bomb: read from its file, it passes.
+    let plain = dir.path().join("plain.zip");
+    write_zip(&plain, &[("random.bin", &random_bytes(12 << 20, 3), Stored)]);
+    let result = compress_file(&engine, &plain, &Control::default(), dir.path()).unwrap();
+    // Incompressible: the original is the result.
+    assert_eq!(result.report.status, Status::Skipped);
+    assert!(result.output.is_none());
+    assert!(result.report.reason.as_deref().unwrap().contains("already smaller than a re-pack"), "{:?}", result.report);
+
+    let cancel = AtomicBool::new(true);
+    let quiet = |_: f64| {};
+    let control = Control { cancel: &cancel, progress: &quiet };
+    let err = compress_file(&engine, &plain, &control, dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled), "{err}");
 }

@@ -1,14 +1,11 @@
 //! Video and audio through the system's FFmpeg (ffmpeg-next): video re-encoded to H.264,
 //! H.265 or VP9 (scaled, upright), soundtracks and audio files to AAC, Opus or MP3.
 //!
-//! The engine reaches this crate through its `MediaCodec` trait: the desktop app links it and
-//! calls [`install`]; the CLI opens it as `libcompressor_media.so` on its first video or
-//! audio file, so that FFmpeg's libraries load only when needed (see the engine's
-//! `media` module).
-//!
-//! FFmpeg works on files here: ffmpeg-next has no safe in-memory I/O (its custom AVIO
-//! callbacks need `unsafe` glue and seeking, which MP4 muxing with `faststart` relies on),
-//! so the input goes to a temporary file and the output is read back from another one.
+//! This crate runs in `compressor-media-worker` (src/bin), a child process the engine starts
+//! and speaks to in its serde protocol (the engine's `media::protocol`): FFmpeg's C code never
+//! runs inside the app, the CLI or the server. Files cross, not bytes: FFmpeg reads the
+//! original in place and writes into the temporary file the engine names, so a 20 GB video
+//! needs no more memory than a 20 MB one.
 
 mod audio;
 mod fifo;
@@ -22,84 +19,109 @@ mod transcode;
 mod verify;
 mod video;
 
-use std::io::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::OnceLock;
 
-use compressor_engine::media::MediaCodec;
+use compressor_engine::media::protocol::trial_path;
+use compressor_engine::media::{CompressJob, MediaCodec};
 use compressor_engine::options::{DamagedInput, Options};
-use compressor_engine::{output_name, Compressed, Control, EngineError, FileFacts, Format, Kind, Limits};
-use tempfile::NamedTempFile;
+use compressor_engine::{output_name, Compressed, Control, EngineError, FileFacts, Format, Kind, Limits, Report};
 
 use settings::{AudioCodecExt, VideoCodecExt};
 
-/// Video and audio compression with FFmpeg.
+/// Video and audio compression with FFmpeg, in this process.
 pub struct Ffmpeg;
 
 static FFMPEG: Ffmpeg = Ffmpeg;
 
-/// Makes FFmpeg this process's video and audio support (the desktop app, tests).
+/// Makes FFmpeg in this process the engine's video and audio support, instead of the worker
+/// (the worker itself, and this crate's tests).
 pub fn install() {
     compressor_engine::media::install(&FFMPEG);
 }
 
 impl MediaCodec for Ffmpeg {
-    fn compress(
-        &self,
-        input: &[u8],
-        name: &str,
-        format: Format,
-        options: &Options,
-        limits: &Limits,
-        control: &Control,
-    ) -> Result<Compressed, EngineError> {
-        contained(|| compress(input, name, format, options, limits, control))
+    fn compress(&self, job: &CompressJob, control: &Control) -> Result<Report, EngineError> {
+        let result = compress(job, control);
+        for n in 0..=compressor_engine::media::protocol::MAX_TRIALS {
+            let _ = std::fs::remove_file(trial_path(&job.output, n));
+        }
+        result
     }
 
-    fn verify(&self, bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
-        contained(|| verify(bytes, format, limits))
+    fn verify(&self, path: &Path, format: Format, limits: &Limits) -> Result<(), EngineError> {
+        start_ffmpeg()?;
+        let mut context = probe::open(path, format)?;
+        verify::sample(&mut context, format, limits)
     }
 }
 
-/// A panic must not unwind out of the loaded module into the program (each has its own
-/// copy of the standard library): it becomes an error here. (The program's progress
-/// callback must not panic for the same reason: see `Control::progress`.)
-fn contained<T>(work: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let message =
-            compressor_engine::contain::panic_message(payload.as_ref()).unwrap_or_else(|| "unknown panic".into());
-        Err(EngineError::Encode {
-            format: "media",
-            reason: format!("video and audio processing failed unexpectedly: {message}"),
-        })
-    })
-}
-
-/// The module's entry points, looked up by name when the engine opens it. First the engine
-/// build it was compiled against: a C function, so that the engine can check it whatever
-/// compiler built this library.
-#[no_mangle]
-pub extern "C" fn compressor_media_build() -> *const std::ffi::c_char {
-    compressor_engine::media::BUILD.as_ptr()
-}
-
-/// Then, once the builds match, the codec.
-#[no_mangle]
-pub fn compressor_media_codec() -> &'static dyn MediaCodec {
-    &FFMPEG
-}
-
-fn compress(
-    input: &[u8],
-    name: &str,
-    format: Format,
-    options: &Options,
-    limits: &Limits,
-    control: &Control,
-) -> Result<Compressed, EngineError> {
+fn compress(job: &CompressJob, control: &Control) -> Result<Report, EngineError> {
+    let CompressJob { input, output, name, format, .. } = job;
+    let (format, name) = (*format, name.as_str());
     start_ffmpeg()?;
-    let source = temp_file(format.extension(), Some(input))?;
-    let context = probe::open(source.path(), format)?;
+    // The input's hash is read beside the transcode: a second pass over a long file would
+    // cost nearly as much as FFmpeg's own reading of it.
+    let input_hash = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| compressor_engine::report::sha256_file(input));
+        let encoded = encode_to_fit(job, control);
+        let hash = hashing.join().unwrap_or_else(|_| Err(std::io::Error::other("hashing panicked")));
+        encoded.map(|encoded| (encoded, hash))
+    });
+    let ((kept, input_media, explicit, damage), (input_size, input_sha256)) = match input_hash {
+        Ok((encoded, Ok(hash))) => (encoded, hash),
+        Ok((_, Err(e))) => return Err(EngineError::Refused(format!("cannot read {}: {e}", input.display()))),
+        Err(err) => return Err(err),
+    };
+    let target = kept.settings_container;
+    // Only the kept output is probed: its facts go into the report.
+    let output_media = probe::facts(&probe::open(&kept.path, target)?);
+    let output_size = file_size(&kept.path)?;
+
+    let mut input_facts = describe(name, format, input_size, input_sha256, &input_media);
+    if format.kind() == Kind::Audio {
+        // Cover art is not what the file is about.
+        (input_facts.width, input_facts.height) = (None, None);
+    }
+    let transcode::Outcome { actions, warnings, dimensions, .. } = kept.outcome;
+    let mut report = if output_size >= input_size && !explicit {
+        let reason = format!("already smaller than a re-encode ({output_size} bytes)");
+        Compressed::skipped(input_facts, reason, actions, warnings).report
+    } else {
+        std::fs::rename(&kept.path, output)
+            .map_err(|e| EngineError::Refused(format!("cannot write {}: {e}", output.display())))?;
+        let (_, output_sha256) = compressor_engine::report::sha256_file(output)
+            .map_err(|e| EngineError::Refused(format!("cannot read {}: {e}", output.display())))?;
+        let mut output_facts =
+            describe(&output_name(name, format, target), target, output_size, output_sha256, &output_media);
+        if dimensions.is_none() {
+            (output_facts.width, output_facts.height) = (None, None);
+        }
+        Compressed::written(input_facts, output_facts, Vec::new(), actions, warnings).report
+    };
+    if let Some(reason) = damage {
+        report.mark_damaged(reason);
+    }
+    Ok(report)
+}
+
+/// The kept encode, the input's facts, whether the user asked for a change (so a larger
+/// output is still the result), and the damage the first pass saw.
+type Encoding = (Kept, probe::Facts, bool, Option<String>);
+
+/// The encode that is kept: in a trial file beside the output.
+struct Kept {
+    path: std::path::PathBuf,
+    settings_container: Format,
+    outcome: transcode::Outcome,
+}
+
+/// Encodes at the level's settings, then, with `max_size`, again at bitrates that fit.
+fn encode_to_fit(job: &CompressJob, control: &Control) -> Result<Encoding, EngineError> {
+    let CompressJob { input, output, format, options, limits, .. } = job;
+    let format = *format;
+    let input_size = file_size(input)?;
+    let context = probe::open(input, format)?;
     let input_media = probe::facts(&context);
     let is_video = format.kind() == Kind::Video && probe::video_stream(&context).is_some();
     let (settings, max_size) = if is_video {
@@ -109,12 +131,18 @@ fn compress(
     };
     // The first encode reads the context the facts came from; later ones open the file again.
     let mut opened = Some(context);
+    let mut trials = 0u32;
     let mut encode_with = |settings: &settings::Settings| {
-        let context = match opened.take() {
+        let mut context = match opened.take() {
             Some(context) => context,
-            None => probe::open(source.path(), format)?,
+            None => probe::open(input, format)?,
         };
-        encode(context, format, settings, limits, control)
+        trials += 1;
+        let path = trial_path(output, trials);
+        let outcome = transcode::run(&mut context, format, &path, settings, limits, control)?;
+        drop(context);
+        let size = file_size(&path)?;
+        Ok::<_, EngineError>(Trial { path, size, outcome })
     };
     let mut kept = encode_with(&settings)?;
     // What the first pass showed (packets that stop short of the declared duration): the
@@ -128,9 +156,7 @@ fn compress(
     let explicit =
         kept.outcome.reshaped || asks_for_a_change(format, options, &settings, &input_media, kept.outcome.had_audio);
     // An input that already fits is kept by the size check below unless a change was asked for.
-    if let Some(limit) =
-        max_size.filter(|&limit| kept.bytes.len() as u64 > limit && (explicit || input.len() as u64 > limit))
-    {
+    if let Some(limit) = max_size.filter(|&limit| kept.size > limit && (explicit || input_size > limit)) {
         // No budget for a soundtrack the input does not have.
         let mut level = settings.clone();
         if !kept.outcome.had_audio {
@@ -138,67 +164,29 @@ fn compress(
         }
         let shrink_hint = if is_video { "a smaller resize" } else { "mono or a lower sample rate" };
         let request = fit::Request { level: &level, limit, duration: input_media.duration, shrink_hint };
-        let fitted = fit::to_size(request, kept.bytes.len(), &mut encode_with, |encoded| encoded.bytes.len())?;
+        let first = kept.path.clone();
+        let fitted = fit::to_size(request, kept.size as usize, &mut encode_with, |trial| trial.size as usize)?;
+        if fitted.encoded.path != first {
+            let _ = std::fs::remove_file(&first);
+        }
         kept = fitted.encoded;
         kept.outcome.actions.push(fitted.action);
     }
-    let target = settings.container;
-    // Only the kept output is probed: its facts go into the report.
-    let output_media = probe::facts(&probe::open(kept.file.path(), target)?);
-    let Encoded { bytes: output, outcome, .. } = kept;
-
-    let mut input_facts = describe(name, format, input, &input_media);
-    if format.kind() == Kind::Audio {
-        // Cover art is not what the file is about.
-        (input_facts.width, input_facts.height) = (None, None);
-    }
-    let transcode::Outcome { actions, warnings, .. } = outcome;
-    let mut result = if output.len() >= input.len() && !explicit {
-        let reason = format!("already smaller than a re-encode ({} bytes)", output.len());
-        Compressed::skipped(input_facts, reason, actions, warnings)
-    } else {
-        let mut output_facts = describe(&output_name(name, format, target), target, &output, &output_media);
-        if outcome.dimensions.is_none() {
-            (output_facts.width, output_facts.height) = (None, None);
-        }
-        Compressed::written(input_facts, output_facts, output, actions, warnings)
-    };
-    if let Some(reason) = damage {
-        result.report.mark_damaged(reason);
-    }
-    Ok(result)
+    let kept = Kept { path: kept.path, settings_container: settings.container, outcome: kept.outcome };
+    Ok((kept, input_media, explicit, damage))
 }
 
-/// One transcode's result: the output's bytes, the temporary file they were read from (kept
-/// for probing), and what was done.
-struct Encoded {
-    bytes: Vec<u8>,
-    file: NamedTempFile,
+/// One transcode's result: its file (a trial beside the output) and what was done.
+struct Trial {
+    path: std::path::PathBuf,
+    size: u64,
     outcome: transcode::Outcome,
 }
 
-/// One transcode of the opened input with `settings`.
-fn encode(
-    mut context: ffmpeg_next::format::context::Input,
-    format: Format,
-    settings: &settings::Settings,
-    limits: &Limits,
-    control: &Control,
-) -> Result<Encoded, EngineError> {
-    let target = settings.container;
-    let file = temp_file(target.extension(), None)?;
-    let outcome = transcode::run(&mut context, format, file.path(), settings, limits, control)?;
-    drop(context);
-    let bytes = std::fs::read(file.path())
-        .map_err(|e| EngineError::Encode { format: target.name(), reason: format!("reading the result back: {e}") })?;
-    Ok(Encoded { bytes, file, outcome })
-}
-
-fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), EngineError> {
-    start_ffmpeg()?;
-    let file = temp_file(format.extension(), Some(bytes))?;
-    let mut context = probe::open(file.path(), format)?;
-    verify::decode_all(&mut context, format, limits)
+fn file_size(path: &Path) -> Result<u64, EngineError> {
+    std::fs::metadata(path)
+        .map(|meta| meta.len())
+        .map_err(|e| EngineError::Refused(format!("cannot read {}: {e}", path.display())))
 }
 
 /// A user who named a container or codec other than the input's, or asked to drop the
@@ -222,13 +210,15 @@ fn asks_for_a_change(
     }
 }
 
-fn describe(name: &str, format: Format, bytes: &[u8], media: &probe::Facts) -> FileFacts {
+fn describe(name: &str, format: Format, size: u64, sha256: String, media: &probe::Facts) -> FileFacts {
     let dimensions = media.width.zip(media.height);
-    let mut facts = FileFacts::describe(name, format, bytes, dimensions);
+    let mut facts = FileFacts::describe(name, format, &[], dimensions);
+    facts.size = size;
+    facts.hashes.sha256 = sha256;
     facts.duration = media.duration;
     facts.video_codec = media.video_codec.clone();
     facts.audio_codec = media.audio_codec.clone();
-    facts.bitrate = media.duration.filter(|d| *d > 0.0).map(|d| (bytes.len() as f64 * 8.0 / d).round() as u64);
+    facts.bitrate = media.duration.filter(|d| *d > 0.0).map(|d| (size as f64 * 8.0 / d).round() as u64);
     facts
 }
 
@@ -244,16 +234,6 @@ fn start_ffmpeg() -> Result<(), EngineError> {
         })
         .clone()
         .map_err(|e| EngineError::Unavailable(format!("video and audio (FFmpeg failed to start: {e})")))
-}
-
-fn temp_file(extension: &str, contents: Option<&[u8]>) -> Result<NamedTempFile, EngineError> {
-    let failed = |e: std::io::Error| EngineError::Refused(format!("cannot write a temporary file for FFmpeg: {e}"));
-    let mut file =
-        tempfile::Builder::new().prefix("compressor-").suffix(&format!(".{extension}")).tempfile().map_err(failed)?;
-    if let Some(bytes) = contents {
-        file.write_all(bytes).and_then(|()| file.flush()).map_err(failed)?;
-    }
-    Ok(file)
 }
 
 /// A decoder for `stream`, still to be opened as video or audio.

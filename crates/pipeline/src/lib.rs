@@ -160,19 +160,52 @@ pub fn process_unless_cancelled(
     reservations: &Reservations,
     cancel: &AtomicBool,
 ) -> Result<Option<FileOutcome>, FileError> {
+    process_with_progress(engine, source, job, reservations, cancel, &|_| {})
+}
+
+/// What the engine (or a remote API) made of one file.
+enum Produced {
+    /// Nothing new: the original is the result.
+    Original,
+    Bytes(Vec<u8>),
+    /// A temporary file in the destination's folder (or the system's, for a bucket).
+    File(tempfile::NamedTempFile),
+}
+
+/// [`process_unless_cancelled`] with the fraction done of a long file (a video) passed to
+/// `progress` as it goes.
+pub fn process_with_progress(
+    engine: &Engine,
+    source: &Source,
+    job: &Job,
+    reservations: &Reservations,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<Option<FileOutcome>, FileError> {
     let path = &source.path;
-    let input = std::fs::read(path).map_err(|e| FileError::new(path, format!("cannot read: {e}")))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // A long job (a video) checks `cancel` as it goes, not only at the end.
-    let control = compressor_engine::Control { cancel, progress: &|_| {} };
-    let compressed = match own_result(job, &input, &name) {
-        Some(skipped) => Ok(skipped),
+    let compressed = match own_result(job, path, &name) {
+        Some(skipped) => Ok((skipped.report, Produced::Original)),
         None => match &job.remote {
-            Some(remote) => remote.compress(&input, &name, &job.options, cancel),
-            None => engine.compress_with(&input, &name, &job.options, &control),
+            Some(remote) => {
+                let input = std::fs::read(path).map_err(|e| FileError::new(path, format!("cannot read: {e}")))?;
+                remote
+                    .compress(&input, &name, &job.options, cancel)
+                    .map(|Compressed { report, output }| (report, output.map_or(Produced::Original, Produced::Bytes)))
+            }
+            None => {
+                let scratch = scratch_folder(source, job).map_err(|e| FileError::new(path, e))?;
+                // A long job (a video) checks `cancel` as it goes, not only at the end.
+                let control = compressor_engine::Control { cancel, progress };
+                engine.compress_file(path, &name, &job.options, &control, &scratch).map(
+                    |compressor_engine::CompressedFile { report, output }| {
+                        (report, output.map_or(Produced::Original, Produced::File))
+                    },
+                )
+            }
         },
     };
-    let Compressed { report, output } = match compressed {
+    let (report, output) = match compressed {
         Ok(compressed) => compressed,
         Err(compressor_engine::EngineError::Cancelled) => return Ok(None),
         Err(err) => return Err(FileError::new(path, err)),
@@ -180,18 +213,18 @@ pub fn process_unless_cancelled(
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
-    let produced = output.is_some().then(|| report.output.hashes.sha256.clone());
+    let produced = (!matches!(output, Produced::Original)).then(|| report.output.hashes.sha256.clone());
     let remember = |outcome: &Option<FileOutcome>| {
         if let (Some(index), Some(hash), Some(_)) = (&job.produced, &produced, outcome) {
             index.add(hash);
         }
     };
     if job.policy == OutputPolicy::Store {
-        let outcome = upload(engine, source, job, reservations, input, output, report, cancel)?;
+        let outcome = upload(engine, source, job, reservations, output, report, cancel)?;
         remember(&outcome);
         return Ok(outcome);
     }
-    let needs_writing = output.is_some() || matches!(job.policy, OutputPolicy::Folder(_));
+    let needs_writing = !matches!(output, Produced::Original) || matches!(job.policy, OutputPolicy::Folder(_));
     let destination = if needs_writing {
         choose_destination(source, &report, job, reservations).map_err(|e| FileError::new(path, e))?
     } else {
@@ -201,34 +234,29 @@ pub fn process_unless_cancelled(
     let expected_sha256 = report.output.hashes.sha256.clone();
     // A copy of the original (an output folder gets every file) is proven by its hash alone:
     // the engine has read it already, and a damaged one salvaged on request would not verify.
-    let copies_original = output.is_none();
-    let check = |written: &[u8]| -> Result<(), String> {
-        if compressor_engine::report::sha256_hex(written) != expected_sha256 {
-            return Err("the written output's SHA-256 differs from the engine's".into());
-        }
-        if copies_original {
-            return Ok(());
-        }
-        engine.verify(written).map(|_| ()).map_err(|e| format!("the written output does not decode: {e}"))
+    let copies_original = matches!(output, Produced::Original);
+    let check = |written: &Path| check_written(engine, written, &expected_sha256, !copies_original);
+    let (bytes, staged) = match output {
+        Produced::Original => (None, None),
+        Produced::Bytes(bytes) => (Some(bytes), None),
+        Produced::File(file) => (None, Some(file)),
     };
-
-    let written_to = match (&job.policy, output) {
-        (OutputPolicy::InPlace, Some(bytes)) => {
-            sink::replace_in_place(path, &destination, &bytes, job.keep_dates, check)
+    let payload = match (&bytes, staged) {
+        (Some(bytes), _) => sink::Payload::Bytes(bytes),
+        (None, Some(file)) => sink::Payload::Staged(file),
+        (None, None) => sink::Payload::CopyOf(path),
+    };
+    let written_to = match (&job.policy, copies_original) {
+        (OutputPolicy::InPlace, false) => {
+            sink::replace_in_place(path, &destination, payload, job.keep_dates, check)
                 .map_err(|e| FileError::new(path, e))?;
             Some(destination)
         }
-        (OutputPolicy::Suffix(_) | OutputPolicy::InPlace, None) => None,
+        (OutputPolicy::Suffix(_) | OutputPolicy::InPlace, true) => None,
         (OutputPolicy::Store, _) => None, // uploaded above
-        (OutputPolicy::Folder(_), output) => {
-            // An output folder gets every file, the original when it could not be made smaller.
-            let bytes = output.as_deref().unwrap_or(&input);
-            sink::write_atomically(&destination, bytes, path, job.keep_dates, check)
-                .map_err(|e| FileError::new(path, e))?;
-            Some(destination)
-        }
-        (OutputPolicy::Suffix(_), Some(bytes)) => {
-            sink::write_atomically(&destination, &bytes, path, job.keep_dates, check)
+        // An output folder gets every file, the original when it could not be made smaller.
+        (OutputPolicy::Folder(_) | OutputPolicy::Suffix(_), _) => {
+            sink::write_file(&destination, payload, path, job.keep_dates, check)
                 .map_err(|e| FileError::new(path, e))?;
             Some(destination)
         }
@@ -238,44 +266,75 @@ pub fn process_unless_cancelled(
     Ok(outcome)
 }
 
+/// Where the engine writes its output: the destination's folder, so that placing it is a
+/// rename (the system's temporary folder for a bucket, whose upload reads it from there).
+fn scratch_folder(source: &Source, job: &Job) -> Result<PathBuf, String> {
+    let name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let folder = match job.policy.destination(source, &name) {
+        Ok(destination) => destination.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from),
+        Err(_) => None,
+    };
+    let folder = folder.unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    Ok(folder)
+}
+
+/// A written output read back: its SHA-256 is the engine's, and (unless it is a copy of the
+/// original) it decodes.
+fn check_written(engine: &Engine, written: &Path, expected_sha256: &str, decode: bool) -> Result<(), String> {
+    let (_, sha256) = compressor_engine::report::sha256_file(written)
+        .map_err(|e| format!("cannot read {} back: {e}", written.display()))?;
+    if sha256 != expected_sha256 {
+        return Err("the written output's SHA-256 differs from the engine's".into());
+    }
+    if decode {
+        engine.verify_file(written).map_err(|e| format!("the written output does not decode: {e}"))?;
+    }
+    Ok(())
+}
+
 /// A file Compressor wrote itself (its SHA-256 is in the job's index) is kept as it is.
-fn own_result(job: &Job, input: &[u8], name: &str) -> Option<Compressed> {
+fn own_result(job: &Job, path: &Path, name: &str) -> Option<Compressed> {
     let index = job.produced.as_ref()?;
-    let format = compressor_engine::detect(input)?;
-    let facts = compressor_engine::FileFacts::describe(name, format, input, None);
-    if !index.contains(&facts.hashes.sha256) {
+    let format = compressor_engine::detect_file(path).ok()??;
+    let (size, sha256) = compressor_engine::report::sha256_file(path).ok()?;
+    if !index.contains(&sha256) {
         return None;
     }
+    let mut facts = compressor_engine::FileFacts::describe(name, format, &[], None);
+    (facts.size, facts.hashes.sha256) = (size, sha256);
     let reason = "Compressor made this file: compressing it again would lose quality for little gain".to_string();
     Some(Compressed::skipped(facts, reason, Vec::new(), Vec::new()))
 }
 
 /// Uploads a result to the job's bucket: the output, or the original when it could not be
-/// made smaller (like an output folder, the bucket gets every file). The bytes are checked
-/// as a written file is; the original is never touched.
-#[allow(clippy::too_many_arguments)]
+/// made smaller (like an output folder, the bucket gets every file). The output is checked
+/// as a written file is; the original is never touched. Files are uploaded in parts, never
+/// read whole.
 fn upload(
     engine: &Engine,
     source: &Source,
     job: &Job,
     reservations: &Reservations,
-    input: Vec<u8>,
-    output: Option<Vec<u8>>,
+    output: Produced,
     report: Report,
     cancel: &AtomicBool,
 ) -> Result<Option<FileOutcome>, FileError> {
     let path = &source.path;
     let store = job.store.as_ref().ok_or_else(|| FileError::new(path, "no storage connector was opened"))?;
-    let (bytes, mime) = match output {
-        Some(bytes) => {
-            if compressor_engine::report::sha256_hex(&bytes) != report.output.hashes.sha256 {
+    let checked = |written: &Path| {
+        check_written(engine, written, &report.output.hashes.sha256, true).map_err(|e| FileError::new(path, e))
+    };
+    match &output {
+        Produced::File(file) => checked(file.path())?,
+        Produced::Bytes(bytes) => {
+            if compressor_engine::report::sha256_hex(bytes) != report.output.hashes.sha256 {
                 return Err(FileError::new(path, "the output's SHA-256 differs from the engine's"));
             }
-            engine.verify(&bytes).map_err(|e| FileError::new(path, format!("the output does not decode: {e}")))?;
-            (bytes, report.output.mime.clone())
+            engine.verify(bytes).map_err(|e| FileError::new(path, format!("the output does not decode: {e}")))?;
         }
-        None => (input, report.input.mime.clone()),
-    };
+        Produced::Original => {}
+    }
     // Keys are claimed like local destinations: `a/x.jpg` and `b/x.jpg`, or `photo.bmp` and
     // `photo.png` both becoming `photo.png`, never share an object.
     let key_of = |name: &str| {
@@ -293,7 +352,12 @@ fn upload(
             format!("the object {key} would overwrite another file's result; nothing was uploaded"),
         ));
     }
-    match store.upload(&key, bytes, &mime, cancel) {
+    let uploaded = match output {
+        Produced::File(file) => store.upload_file(&key, file.path(), &report.output.mime, cancel),
+        Produced::Bytes(bytes) => store.upload(&key, bytes, &report.output.mime, cancel),
+        Produced::Original => store.upload_file(&key, path, &report.input.mime, cancel),
+    };
+    match uploaded {
         Ok(url) => Ok(Some(FileOutcome { path: path.clone(), destination: None, url: Some(url), report })),
         Err(compressor_storage::StorageError::Cancelled) => Ok(None),
         Err(err) => Err(FileError::new(path, format!("upload to {} failed: {err}", store.connector().name))),
@@ -318,7 +382,10 @@ pub fn recover_destinations(paths: &[PathBuf], policy: &OutputPolicy) -> Vec<sin
 }
 
 /// Runs `job` over `sources` on a bounded pool of workers. `on_result` is called from the
-/// workers as each file finishes; setting `cancel` stops files not yet started.
+/// workers as each file finishes, `on_progress` with the fraction done of a long file (a
+/// video) as it goes. Setting `cancel` stops the files being worked on (a video within a
+/// second: its worker is stopped and its temporary file removed) and those not yet started;
+/// files stopped so are not reported.
 ///
 /// The workers take the files largest first, each the next one as it comes free: otherwise
 /// a big file drawn last keeps one core busy while the others idle at the end of the batch.
@@ -327,6 +394,7 @@ pub fn run_batch(
     sources: &[Source],
     job: &Job,
     cancel: &AtomicBool,
+    on_progress: impl Fn(&Source, f64) + Sync,
     on_result: impl Fn(Result<FileOutcome, FileError>) + Sync,
 ) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(job.jobs).build().map_err(|e| e.to_string())?;
@@ -343,7 +411,13 @@ pub fn run_batch(
                     if cancel.load(Ordering::Relaxed) {
                         break;
                     }
-                    on_result(process(engine, &sources[index], job, &reservations));
+                    let source = &sources[index];
+                    let progress = |done: f64| on_progress(source, done);
+                    match process_with_progress(engine, source, job, &reservations, cancel, &progress) {
+                        Ok(Some(outcome)) => on_result(Ok(outcome)),
+                        Ok(None) => {} // cancelled
+                        Err(err) => on_result(Err(err)),
+                    }
                 }
             });
         }

@@ -10,8 +10,7 @@ use filetime::FileTime;
 
 use crate::discover::Source;
 
-pub(crate) const TEMP_PREFIX: &str = ".compressor-";
-pub(crate) const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) use compressor_engine::{TEMP_PREFIX, TEMP_SUFFIX};
 
 /// Where a result is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +78,20 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |source| WriteError::Io { path: path.to_path_buf(), source }
 }
 
+/// What a sink writes.
+#[derive(Debug)]
+pub enum Payload<'a> {
+    Bytes(&'a [u8]),
+    /// A finished temporary file (the engine's output), best in the destination's folder so
+    /// that placing it is a rename; from elsewhere it is copied.
+    Staged(tempfile::NamedTempFile),
+    /// A copy of this file (the original, into an output folder), read in pieces.
+    CopyOf(&'a Path),
+}
+
 /// Writes `bytes` to `destination` atomically. `check` runs on the bytes read back from
 /// disk before anything is renamed; `like` lends its permissions (and, with `keep_dates`,
-/// its modification time) to the new file.
+/// its modification time) to the new file. For small files (settings, journals).
 pub fn write_atomically(
     destination: &Path,
     bytes: &[u8],
@@ -89,21 +99,40 @@ pub fn write_atomically(
     keep_dates: bool,
     check: impl FnOnce(&[u8]) -> Result<(), String>,
 ) -> Result<(), WriteError> {
+    write_file(destination, Payload::Bytes(bytes), like, keep_dates, |written| {
+        let read_back = fs::read(written).map_err(|e| format!("cannot read {} back: {e}", written.display()))?;
+        if read_back != bytes {
+            return Err(format!("{} did not read back as written", written.display()));
+        }
+        check(&read_back)
+    })
+}
+
+/// Puts `payload` at `destination` atomically: in a temporary file of the destination's
+/// folder, synced, then `check`ed on disk (by path: the caller reads it back in pieces), and
+/// only then renamed into place. `like` lends its permissions (and, with `keep_dates`, its
+/// modification time) to the new file. Nothing is left behind when anything fails.
+pub fn write_file(
+    destination: &Path,
+    payload: Payload<'_>,
+    like: &Path,
+    keep_dates: bool,
+    check: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), WriteError> {
     let folder = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(folder).map_err(io_error(folder))?;
-    // The process id in the name lets a later run tell a dead run's leftovers from files
-    // another running process is still writing (see `recover`).
-    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
-    let mut temp =
-        tempfile::Builder::new().prefix(&prefix).suffix(TEMP_SUFFIX).tempfile_in(folder).map_err(io_error(folder))?;
-    temp.write_all(bytes).map_err(io_error(temp.path()))?;
+    let temp = match payload {
+        Payload::Staged(staged) if same_folder(staged.path(), folder) => staged,
+        Payload::Staged(staged) => copy_into(folder, staged.path())?,
+        Payload::CopyOf(original) => copy_into(folder, original)?,
+        Payload::Bytes(bytes) => {
+            let mut temp = temporary_in(folder)?;
+            temp.write_all(bytes).map_err(io_error(temp.path()))?;
+            temp
+        }
+    };
     temp.as_file().sync_all().map_err(io_error(temp.path()))?;
-
-    let written = fs::read(temp.path()).map_err(io_error(temp.path()))?;
-    if written != bytes {
-        return Err(WriteError::Check(format!("{} did not read back as written", temp.path().display())));
-    }
-    check(&written).map_err(WriteError::Check)?;
+    check(temp.path()).map_err(WriteError::Check)?;
 
     if let Ok(meta) = fs::metadata(like) {
         // tempfile creates 0600 files; the output should be as readable as the original.
@@ -119,21 +148,41 @@ pub fn write_atomically(
     Ok(())
 }
 
-/// Replaces `original` by `bytes` written at `destination` (the same path, or the same
+/// A new temporary file in `folder`. The process id in the name lets a later run tell a dead
+/// run's leftovers from files another running process is still writing (see `recover`).
+fn temporary_in(folder: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    tempfile::Builder::new().prefix(&prefix).suffix(TEMP_SUFFIX).tempfile_in(folder).map_err(io_error(folder))
+}
+
+/// A copy of `source` in a new temporary file of `folder`.
+fn copy_into(folder: &Path, source: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let mut temp = temporary_in(folder)?;
+    let mut from = fs::File::open(source).map_err(io_error(source))?;
+    std::io::copy(&mut from, &mut temp).map_err(io_error(temp.path()))?;
+    Ok(temp)
+}
+
+fn same_folder(file: &Path, folder: &Path) -> bool {
+    let canonical = |path: &Path| fs::canonicalize(path).ok();
+    file.parent().and_then(canonical).is_some_and(|parent| Some(parent) == canonical(folder))
+}
+
+/// Replaces `original` by `payload` written at `destination` (the same path, or the same
 /// stem with a new extension): output written and checked first, then the original is moved
 /// to the trash, then the output is renamed into place.
 pub fn replace_in_place(
     original: &Path,
     destination: &Path,
-    bytes: &[u8],
+    payload: Payload<'_>,
     keep_dates: bool,
-    check: impl FnOnce(&[u8]) -> Result<(), String>,
+    check: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), WriteError> {
     let folder = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // Stage beside the destination under a temporary name, fully checked.
     let stem = format!("{TEMP_PREFIX}{}-{}", std::process::id(), unique());
     let staged = folder.join(format!("{stem}{TEMP_SUFFIX}"));
-    write_atomically(&staged, bytes, original, keep_dates, check)?;
+    write_file(&staged, payload, original, keep_dates, check)?;
     // A journal says what the staged file is for, so that a run killed between the trash
     // and the rename is finished by the next one (`recover`) instead of leaving a hole.
     let journal = folder.join(format!("{stem}{JOURNAL_SUFFIX}"));

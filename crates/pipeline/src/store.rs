@@ -177,6 +177,12 @@ impl StoreSink {
         self.runtime.block_on(self.storage.upload(&self.target, key, bytes.into(), mime, &transfer))
     }
 
+    /// Uploads the file at `path` in parts (never read whole).
+    pub fn upload_file(&self, key: &str, path: &Path, mime: &str, cancel: &AtomicBool) -> Result<String, StorageError> {
+        let transfer = Transfer::quiet(cancel);
+        self.runtime.block_on(self.storage.upload_file(&self.target, key, path, mime, &transfer))
+    }
+
     /// Writes and deletes a probe object.
     pub fn test(&self) -> Result<compressor_storage::ConnectionTest, StorageError> {
         self.runtime.block_on(self.storage.test(&self.target))

@@ -281,6 +281,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(cli: &Cli, extra: &[&str]) -> Server {
+        Self::start_with_environment(cli, extra, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    pub fn start_with_environment(cli: &Cli, extra: &[&str], environment: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().unwrap();
         let key = "test-api-key-0123456789".to_string();
         let key_file = data.path().join("keys");
@@ -289,6 +294,7 @@ impl Server {
         let listen = format!("127.0.0.1:{port}");
         let mut command = cli.command(&["serve", "--listen", &listen, "--api-key-file"]);
         command.arg(&key_file).arg("--data-dir").arg(data.path().join("results")).args(extra);
+        command.envs(environment.iter().copied());
         let mut child = spawn(command.stdout(Stdio::null()).stderr(Stdio::piped()), "compressor serve");
         wait_for_port(port, "compressor serve", &mut child);
         Server { child: Running(child), base: format!("http://{listen}"), key, _data: data }
