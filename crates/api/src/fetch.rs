@@ -1,10 +1,14 @@
 //! `POST /1.0/fetch`'s download: only public addresses (unless the server allows private
-//! ones), every redirect checked the same way, a size and a time limit.
+//! ones), every redirect checked the same way, a size and a time limit. The body goes to a
+//! temporary file as it arrives, never whole into memory.
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use futures::StreamExt;
+
+use crate::incoming::{Incoming, Received, Refused};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -18,6 +22,9 @@ pub enum FetchError {
     Failed(String),
     #[error("url: the server answered {0}")]
     Status(u16),
+    /// Not the URL's fault: this server could not write what it fetched.
+    #[error("the fetched file could not be written to disk: {0}")]
+    Disk(std::io::Error),
 }
 
 fn is_public(ip: IpAddr) -> bool {
@@ -75,15 +82,17 @@ pub(crate) async fn check(url: &reqwest::Url, reach: &Reach) -> Result<(), Fetch
     Ok(())
 }
 
-/// Downloads `url`, following up to five redirects, each checked before it is requested.
-/// Returns the bytes and the file name the URL's path ends with.
-pub async fn fetch(
+/// Downloads `url` into a temporary file in the working folder of `data_dir`, following up to
+/// five redirects, each checked before it is requested. Returns the file (with its size) and
+/// the file name the URL's path ends with.
+pub(crate) async fn fetch(
     url: &str,
     headers: &std::collections::BTreeMap<String, String>,
     reach: &Reach,
     max_bytes: u64,
     timeout: Duration,
-) -> Result<(Vec<u8>, String), FetchError> {
+    data_dir: &Path,
+) -> Result<(Received, String), FetchError> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
@@ -120,16 +129,18 @@ pub async fn fetch(
             .and_then(|mut segments| segments.next_back().map(String::from))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "file".into());
-        let mut body = Vec::new();
+        // The client's timeout covers the body too: a server that trickles it is cut off.
+        let mut incoming = Incoming::create(data_dir, max_bytes).map_err(FetchError::Disk)?;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| FetchError::Failed(e.to_string()))?;
-            if body.len() as u64 + chunk.len() as u64 > max_bytes {
-                return Err(FetchError::TooLarge(max_bytes));
-            }
-            body.extend_from_slice(&chunk);
+            incoming.write(&chunk).await.map_err(|refused| match refused {
+                Refused::TooLarge => FetchError::TooLarge(max_bytes),
+                Refused::Disk(err) => FetchError::Disk(err),
+            })?;
         }
-        return Ok((body, name));
+        let received = incoming.finish().await.map_err(FetchError::Disk)?;
+        return Ok((received, name));
     }
     Err(FetchError::Failed("more than five redirects".into()))
 }

@@ -4,8 +4,12 @@
 
 pub mod client;
 pub mod fetch;
+mod incoming;
+mod jobs;
 pub mod openapi;
 pub mod rate;
+mod results;
+mod routes;
 pub mod server;
 pub mod webhook;
 pub mod wire;

@@ -103,10 +103,10 @@ pub enum CompressionAnswers {
         license(name = "GPL-3.0-or-later", identifier = "GPL-3.0-or-later")
     ),
     paths(
-        crate::server::upload,
-        crate::server::fetch,
-        crate::server::job_status,
-        crate::server::download
+        crate::routes::upload,
+        crate::routes::fetch,
+        crate::jobs::job_status,
+        crate::results::download
     ),
     modifiers(&Guarded),
     security(("api_key" = []))

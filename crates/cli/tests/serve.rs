@@ -80,6 +80,23 @@ fn the_introduction_examples_work_as_written() {
         hex::encode(Sha256::digest(fs::read(downloaded.path()).unwrap())),
         result["output"]["hashes"]["sha256"].as_str().unwrap()
     );
+    // A byte range of it (a resumed download): 206, those bytes of the whole, and which they are.
+    let whole = fs::read(downloaded.path()).unwrap();
+    let part = tempfile::NamedTempFile::new().unwrap();
+    let ranged = std::process::Command::new("curl")
+        .args(["-s", "-D", "-", "-H", "Range: bytes=0-9", "-o"])
+        .arg(part.path())
+        .arg(url)
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&ranged.stdout).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 206"), "{head}");
+    assert_eq!(header(&head, "content-range"), Some(format!("bytes 0-9/{}", whole.len()).as_str()), "{head}");
+    assert_eq!(header(&head, "content-length"), Some("10"), "{head}");
+    assert_eq!(fs::read(part.path()).unwrap(), whole[..10].to_vec());
+    let (status, headers, _) = curl(&[url, "-H", "Range: bytes=100000000-"]);
+    assert_eq!(status, 416, "a range past the end: {headers}");
+    assert_eq!(header(&headers, "content-range"), Some(format!("bytes */{}", whole.len()).as_str()));
 
     // curl https://api.compressor.app/1.0/fetch -X POST -u your-api-key: -H "Content-Type: application/json"
     //   -d '{"url": "https://www.example.com/document.pdf"}'
