@@ -210,6 +210,11 @@ pub fn process_with_progress(
         Err(compressor_engine::EngineError::Cancelled) => return Ok(None),
         Err(err) => return Err(FileError::new(path, err)),
     };
+    // A big file's hash came with its compression (see `own_result`): one of ours is kept as it is.
+    let (report, output) = match own_result_by_hash(job, &report) {
+        Some(skipped) => (skipped.report, Produced::Original),
+        None => (report, output),
+    };
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
@@ -293,9 +298,17 @@ fn check_written(engine: &Engine, written: &Path, expected_sha256: &str, decode:
     Ok(())
 }
 
+/// Files up to this size are hashed before compressing, to skip Compressor's own results
+/// early; a bigger one is checked by the hash its compression reads anyway, rather than
+/// read twice (a second pass over a 2 GB video costs a second or more).
+const HASH_FIRST_UP_TO: u64 = 64 << 20;
+
 /// A file Compressor wrote itself (its SHA-256 is in the job's index) is kept as it is.
 fn own_result(job: &Job, path: &Path, name: &str) -> Option<Compressed> {
     let index = job.produced.as_ref()?;
+    if std::fs::metadata(path).ok()?.len() > HASH_FIRST_UP_TO {
+        return None;
+    }
     let format = compressor_engine::detect_file(path).ok()??;
     let (size, sha256) = compressor_engine::report::sha256_file(path).ok()?;
     if !index.contains(&sha256) {
@@ -303,8 +316,19 @@ fn own_result(job: &Job, path: &Path, name: &str) -> Option<Compressed> {
     }
     let mut facts = compressor_engine::FileFacts::describe(name, format, &[], None);
     (facts.size, facts.hashes.sha256) = (size, sha256);
+    Some(made_by_compressor(facts))
+}
+
+/// [`own_result`] for a file too big to hash first, once its report (and hash) is in.
+fn own_result_by_hash(job: &Job, report: &Report) -> Option<Compressed> {
+    let index = job.produced.as_ref()?;
+    let is_ours = report.input.size > HASH_FIRST_UP_TO && index.contains(&report.input.hashes.sha256);
+    is_ours.then(|| made_by_compressor(report.input.clone()))
+}
+
+fn made_by_compressor(facts: compressor_engine::FileFacts) -> Compressed {
     let reason = "Compressor made this file: compressing it again would lose quality for little gain".to_string();
-    Some(Compressed::skipped(facts, reason, Vec::new(), Vec::new()))
+    Compressed::skipped(facts, reason, Vec::new(), Vec::new())
 }
 
 /// Uploads a result to the job's bucket: the output, or the original when it could not be
