@@ -228,6 +228,23 @@ fn raw_video(path: &Path, seconds: u32) {
     assert!(made.success(), "ffmpeg could not make {}", path.display());
 }
 
+/// A folder holding `in/NAME`, a raw video of `seconds`, and a private worker; the CLI started
+/// on it (`--json --out DIR/out`), its output piped. The folder, the video, the worker, the CLI.
+fn compressing_a_raw_video(name: &str, seconds: u32) -> (tempfile::TempDir, PathBuf, PathBuf, Child) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    let video = input.join(name);
+    raw_video(&video, seconds);
+    let worker = private_worker(dir.path());
+    let child = compress_command(dir.path(), &input, &worker, &[], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (dir, video, worker, child)
+}
+
 /// Resident memory of `pid` and its children, in bytes.
 fn resident_with_children(pid: u32) -> u64 {
     let resident = |pid: u32| -> u64 {
@@ -266,19 +283,9 @@ fn peak_resident(child: &mut Child) -> u64 {
 /// worker together.
 #[test]
 fn a_one_gigabyte_video_goes_through_in_bounded_memory() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    fs::create_dir_all(&input).unwrap();
-    let video = input.join("big.avi");
-    raw_video(&video, 11);
+    let (_dir, video, _worker, mut child) = compressing_a_raw_video("big.avi", 11);
     let size = fs::metadata(&video).unwrap().len();
     assert!(size > 1_000_000_000, "{size}");
-    let worker = private_worker(dir.path());
-    let mut child = compress_command(dir.path(), &input, &worker, &[], &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let peak = peak_resident(&mut child);
     let output = child.wait_with_output().unwrap();
     let lines = lines(&output);
@@ -299,17 +306,7 @@ fn a_one_gigabyte_video_goes_through_in_bounded_memory() {
 
 #[test]
 fn cancelling_a_long_video_stops_within_a_second_and_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    fs::create_dir_all(&input).unwrap();
-    let video = input.join("long.avi");
-    raw_video(&video, 8);
-    let worker = private_worker(dir.path());
-    let mut child = compress_command(dir.path(), &input, &worker, &[], &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (dir, video, worker, mut child) = compressing_a_raw_video("long.avi", 8);
     // Cancel once the worker is writing the output.
     let deadline = Instant::now() + Duration::from_secs(60);
     while temporaries_under(dir.path()).iter().all(|f| fs::metadata(f).map_or(0, |m| m.len()) == 0) {

@@ -201,11 +201,7 @@ impl Engine {
     ) -> Result<CompressedFile, EngineError> {
         options.validate()?;
         let format = match detect_file(input).map_err(|e| cannot_read(input, e))? {
-            Some(format) if format.kind() == Kind::Video || format.kind() == Kind::Audio => format,
-            #[cfg(feature = "archive")]
-            Some(format) if format.is_zip_family() => {
-                return self.compress_zip_file(input, name, format, options, control, scratch);
-            }
+            Some(format) if worked_from_the_file(format) => format,
             _ => {
                 let bytes = std::fs::read(input).map_err(|e| cannot_read(input, e))?;
                 let Compressed { report, output } = self.compress_with(&bytes, name, options, control)?;
@@ -213,22 +209,22 @@ impl Engine {
                 return Ok(CompressedFile { report, output });
             }
         };
-        let damage = {
-            let mapped = map_file(input)?;
-            check_damage(&mapped, format, options)?
-        };
+        // The structure checks of these formats read only headers (a video's boxes and chunks,
+        // a zip's end of central directory), so on a map only those pages are read. A zip's
+        // members have their CRC-32 checked as the archive module reads them.
+        let damage = check_damage(&map_file(input)?, format, options)?;
         let output = scratch_file(scratch)?;
-        let job = media::CompressJob {
-            input: absolute(input)?,
-            output: absolute(output.path())?,
-            name: name.to_string(),
-            format,
-            options: options.clone(),
-            limits: self.limits.clone(),
-        };
         let compressed = contain::contain(
             || format!("compressing this {} file failed inside a library", format.name()),
             || {
+                #[cfg(feature = "archive")]
+                if format.is_zip_family() {
+                    let mut output = output;
+                    let archive::ZipFileOutcome { report, written } =
+                        archive::compress_zip_file(self, input, output.as_file_mut(), name, format, options, control)?;
+                    return Ok(CompressedFile { report, output: written.then_some(output) });
+                }
+                let job = self.media_job(input, output.path(), name, format, options)?;
                 let report = media::codec().compress(&job, control)?;
                 let output = (report.status == Status::Compressed).then_some(output);
                 Ok(CompressedFile { report, output })
@@ -237,35 +233,23 @@ impl Engine {
         judge(compressed, damage, |compressed| &mut compressed.report)
     }
 
-    /// [`Engine::compress_file`] of a zip or a zip-based document: re-packed member by member
-    /// from the file into a temporary file in `scratch`, never held whole.
-    #[cfg(feature = "archive")]
-    fn compress_zip_file(
+    /// What the media worker is asked to do for `input`, written into `output`.
+    fn media_job(
         &self,
         input: &Path,
+        output: &Path,
         name: &str,
         format: Format,
         options: &Options,
-        control: &Control,
-        scratch: &Path,
-    ) -> Result<CompressedFile, EngineError> {
-        // A zip's structure check reads only its end (the end-of-central-directory record,
-        // within the last 64 KiB: see `damage::zip`), so on a map only those pages are read.
-        // Each member's CRC-32 is checked as the archive module reads it.
-        let damage = {
-            let mapped = map_file(input)?;
-            check_damage(&mapped, format, options)?
-        };
-        let mut output = scratch_file(scratch)?;
-        let compressed = contain::contain(
-            || format!("compressing this {} file failed inside a library", format.name()),
-            || {
-                let archive::ZipFileOutcome { report, written } =
-                    archive::compress_zip_file(self, input, output.as_file_mut(), name, format, options, control)?;
-                Ok(CompressedFile { report, output: written.then_some(output) })
-            },
-        );
-        judge(compressed, damage, |compressed| &mut compressed.report)
+    ) -> Result<media::CompressJob, EngineError> {
+        Ok(media::CompressJob {
+            input: absolute(input)?,
+            output: absolute(output)?,
+            name: name.to_string(),
+            format,
+            options: options.clone(),
+            limits: self.limits.clone(),
+        })
     }
 
     fn compress_format(
@@ -305,14 +289,7 @@ impl Engine {
         let scratch = std::env::temp_dir();
         let source = write_scratch(&scratch, input)?;
         let output = scratch_file(&scratch)?;
-        let job = media::CompressJob {
-            input: absolute(source.path())?,
-            output: absolute(output.path())?,
-            name: name.to_string(),
-            format,
-            options: options.clone(),
-            limits: self.limits.clone(),
-        };
+        let job = self.media_job(source.path(), output.path(), name, format, options)?;
         let report = media::codec().compress(&job, control)?;
         let output = match report.status {
             Status::Compressed => Some(std::fs::read(output.path()).map_err(|e| cannot_read(output.path(), e))?),
@@ -327,9 +304,9 @@ impl Engine {
         let format = detect(bytes).ok_or_else(|| EngineError::Unsupported(detect::describe_unknown(bytes)))?;
         contain::contain(
             || format!("reading this {} file back failed inside a library", format.name()),
-            || match damage::check(bytes, format) {
-                Some(damage) => Err(EngineError::Corrupt { format: format.name(), reason: damage.reason }),
-                None => self.verify_format(bytes, format),
+            || {
+                check_written_structure(bytes, format)?;
+                self.verify_format(bytes, format)
             },
         )
     }
@@ -337,37 +314,24 @@ impl Engine {
     /// [`Engine::verify`] of a written file. Video and audio are read at a bounded cost (the
     /// container's structure, every stream's headers, and decoded samples including the
     /// end: see the media crate's `verify`), so that checking a long video does not take as
-    /// long as making it.
+    /// long as making it; a zip is read member by member from the file, never whole.
     pub fn verify_file(&self, path: &Path) -> Result<Format, EngineError> {
-        match detect_file(path).map_err(|e| cannot_read(path, e))? {
-            Some(format) if format.kind() == Kind::Video || format.kind() == Kind::Audio => {
-                let mapped = map_file(path)?;
-                contain::contain(
-                    || format!("reading this {} file back failed inside a library", format.name()),
-                    || match damage::check(&mapped, format) {
-                        Some(damage) => Err(EngineError::Corrupt { format: format.name(), reason: damage.reason }),
-                        None => Ok(()),
-                    },
-                )?;
-                drop(mapped);
+        let format = match detect_file(path).map_err(|e| cannot_read(path, e))? {
+            Some(format) if worked_from_the_file(format) => format,
+            _ => return self.verify(&std::fs::read(path).map_err(|e| cannot_read(path, e))?),
+        };
+        contain::contain(
+            || format!("reading this {} file back failed inside a library", format.name()),
+            || {
+                // The map is only for the structure check (headers): dropped before the rest.
+                check_written_structure(&map_file(path)?, format)?;
+                #[cfg(feature = "archive")]
+                if format.is_zip_family() {
+                    return archive::verify_zip_file(self, path, format).map(|()| format);
+                }
                 media::codec().verify(&absolute(path)?, format, &self.limits).map(|()| format)
-            }
-            // A zip is read member by member from the file, never whole; its structure check
-            // reads only the end of the map.
-            #[cfg(feature = "archive")]
-            Some(format) if format.is_zip_family() => contain::contain(
-                || format!("reading this {} file back failed inside a library", format.name()),
-                || {
-                    let mapped = map_file(path)?;
-                    if let Some(damage) = damage::check(&mapped, format) {
-                        return Err(EngineError::Corrupt { format: format.name(), reason: damage.reason });
-                    }
-                    drop(mapped);
-                    archive::verify_zip_file(self, path, format).map(|()| format)
-                },
-            ),
-            _ => self.verify(&std::fs::read(path).map_err(|e| cannot_read(path, e))?),
-        }
+            },
+        )
     }
 
     /// Decodes an image completely and gives its width and height (`None` for other
@@ -404,6 +368,20 @@ pub struct CompressedFile {
     /// The new file, a temporary file in the scratch folder (removed when dropped unless
     /// persisted); `None` when the report says `skipped` and the original is the result.
     pub output: Option<tempfile::NamedTempFile>,
+}
+
+/// Formats compressed and verified from their file rather than from bytes in memory: video
+/// and audio (the media worker reads files), and zips (re-packed member by member).
+fn worked_from_the_file(format: Format) -> bool {
+    matches!(format.kind(), Kind::Video | Kind::Audio) || (cfg!(feature = "archive") && format.is_zip_family())
+}
+
+/// A written file's structure, checked as an input's is: any damage makes it a corrupt output.
+fn check_written_structure(bytes: &[u8], format: Format) -> Result<(), EngineError> {
+    match damage::check(bytes, format) {
+        Some(damage) => Err(EngineError::Corrupt { format: format.name(), reason: damage.reason }),
+        None => Ok(()),
+    }
 }
 
 /// The damage in `bytes`, or the error when it is to be refused.

@@ -43,9 +43,7 @@ pub fn install() {
 impl MediaCodec for Ffmpeg {
     fn compress(&self, job: &CompressJob, control: &Control) -> Result<Report, EngineError> {
         let result = compress(job, control);
-        for n in 0..=compressor_engine::media::protocol::MAX_TRIALS {
-            let _ = std::fs::remove_file(trial_path(&job.output, n));
-        }
+        compressor_engine::media::protocol::remove_trials(&job.output);
         result
     }
 

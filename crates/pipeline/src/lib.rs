@@ -241,15 +241,10 @@ pub fn process_with_progress(
     // the engine has read it already, and a damaged one salvaged on request would not verify.
     let copies_original = matches!(output, Produced::Original);
     let check = |written: &Path| check_written(engine, written, &expected_sha256, !copies_original);
-    let (bytes, staged) = match output {
-        Produced::Original => (None, None),
-        Produced::Bytes(bytes) => (Some(bytes), None),
-        Produced::File(file) => (None, Some(file)),
-    };
-    let payload = match (&bytes, staged) {
-        (Some(bytes), _) => sink::Payload::Bytes(bytes),
-        (None, Some(file)) => sink::Payload::Staged(file),
-        (None, None) => sink::Payload::CopyOf(path),
+    let payload = match output {
+        Produced::Original => sink::Payload::CopyOf(path),
+        Produced::Bytes(ref bytes) => sink::Payload::Bytes(bytes),
+        Produced::File(file) => sink::Payload::Staged(file),
     };
     let written_to = match (&job.policy, copies_original) {
         (OutputPolicy::InPlace, false) => {
@@ -310,13 +305,8 @@ fn own_result(job: &Job, path: &Path, name: &str) -> Option<Compressed> {
         return None;
     }
     let format = compressor_engine::detect_file(path).ok()??;
-    let (size, sha256) = compressor_engine::report::sha256_file(path).ok()?;
-    if !index.contains(&sha256) {
-        return None;
-    }
-    let mut facts = compressor_engine::FileFacts::describe(name, format, &[], None);
-    (facts.size, facts.hashes.sha256) = (size, sha256);
-    Some(made_by_compressor(facts))
+    let facts = compressor_engine::FileFacts::describe_file(name, format, path, None).ok()?;
+    index.contains(&facts.hashes.sha256).then(|| made_by_compressor(facts))
 }
 
 /// [`own_result`] for a file too big to hash first, once its report (and hash) is in.

@@ -171,6 +171,14 @@ pub fn trial_path(output: &Path, n: u32) -> PathBuf {
     output.with_extension(format!("try{n}.tmp"))
 }
 
+/// Removes whatever trial encodes are beside `output`: the worker's own clean-up, and the
+/// engine's after it had to stop a worker mid-file.
+pub fn remove_trials(output: &Path) {
+    for n in 0..=MAX_TRIALS {
+        let _ = std::fs::remove_file(trial_path(output, n));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::protocol::{trial_path, CompressJob, Reply, Request, PROTOCOL_VERSION};
+use super::protocol::{remove_trials, CompressJob, Reply, Request, PROTOCOL_VERSION};
 use super::MediaCodec;
 use crate::{Control, EngineError, Format, Kind, Limits, Report};
 
@@ -74,13 +74,6 @@ impl MediaCodec for Pool {
 
 fn unexpected(reply: &Reply) -> EngineError {
     EngineError::Crashed(format!("the media worker answered out of turn: {reply:?}"))
-}
-
-/// Trial encodes a killed worker may have left beside the output.
-fn remove_trials(output: &Path) {
-    for n in 0..=super::protocol::MAX_TRIALS {
-        let _ = std::fs::remove_file(trial_path(output, n));
-    }
 }
 
 impl Pool {
