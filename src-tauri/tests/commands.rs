@@ -55,7 +55,8 @@ fn wait_for_finished(app: &TestApp, count: usize) -> Vec<(u32, ItemStatus)> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let updates = app.updates.lock().unwrap().clone();
-        let finished = updates.iter().filter(|(_, s)| !matches!(s, ItemStatus::Queued | ItemStatus::Running)).count();
+        let finished =
+            updates.iter().filter(|(_, s)| !matches!(s, ItemStatus::Queued | ItemStatus::Running { .. })).count();
         if finished >= count {
             return updates;
         }

@@ -146,6 +146,8 @@ before(async () => {
   fs.copyFileSync(path.join(repo, "tests/fixtures/truncated.jpg"), path.join(photos, "broken.jpg"));
 
   process.env.COMPRESSOR_CONFIG_DIR = path.join(work, "config");
+  // The media worker's test-only fault switch: it crashes (SIGSEGV) on a file named crash-me.
+  process.env.COMPRESSOR_WORKER_FAULT = "crash:crash-me";
   // The watch index (what a watched folder has had done) goes here, not in the user's home.
   process.env.XDG_STATE_HOME = path.join(work, "state");
   driver = spawn("tauri-driver", ["--port", "4444", "--native-port", "4445"], { stdio: ["ignore", "inherit", "inherit"] });
@@ -652,4 +654,89 @@ test("compressing on a Compressor API server (compressor serve), the key in the 
     server.kill();
     await Promise.race([exited, sleep(5_000)]);
   }
+});
+
+/** What the row of the file named `name` shows, read in the page after scrolling to the end
+ * of the list (where new rows are): its state, its progress bar's value and its status text. */
+async function lastRowsState(name) {
+  return browser.execute((wanted) => {
+    const table = document.querySelector("[data-testid=table]");
+    table.scrollTop = table.scrollHeight;
+    for (const row of document.querySelectorAll("[data-testid=row]")) {
+      if (row.querySelector(".file-name")?.textContent !== wanted) continue;
+      const bar = row.querySelector("[role=progressbar]");
+      return {
+        state: row.dataset.state,
+        progress: bar?.getAttribute("aria-valuenow") ?? null,
+        status: row.querySelector('[data-field="status"]').innerText,
+      };
+    }
+    return null;
+  }, name);
+}
+
+/** Processes now running the media worker. */
+function mediaWorkers() {
+  try {
+    return execFileSync("pgrep", ["-f", "compressor-media-worker"]).toString().trim().split("\n").filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}
+
+test("a long video shows how far it is and cancels at once; a crashing decoder fails only its file", async () => {
+  const folder = path.join(work, "media");
+  fs.mkdirSync(folder, { recursive: true });
+  // 45 s of 720p: long enough to watch its bar move, made small (fast, high quality) so the
+  // engine has work to do.
+  const video = path.join(folder, "long.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "45",
+    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p", video]);
+  const crashing = path.join(folder, "crash-me.wav");
+  const fine = path.join(folder, "fine.wav");
+  fs.copyFileSync(path.join(media, "audio", "Noise.wav"), crashing);
+  fs.copyFileSync(path.join(media, "audio", "Noise.wav"), fine);
+
+  const listed = (await rows()).length;
+  await nativeDrop([video, crashing, fine]);
+  const added = await browser.waitUntil(async () => (await lastRowsState("fine.wav")) !== null, { timeout: 15_000, interval: 250 }).catch(() => false);
+  if (!added) await nativeDrop([video, crashing, fine]);
+
+  // The video's bar says how far it is, from the worker's frames across the process boundary.
+  let seen;
+  await browser.waitUntil(async () => {
+    seen = await lastRowsState("long.mp4");
+    return seen?.state === "running" && Number(seen.progress) > 0;
+  }, { timeout: 60_000, interval: 100, timeoutMsg: `no progress shown for long.mp4: ${JSON.stringify(seen)}` });
+  await screenshot("11-video-progress.png");
+  await browser.waitUntil(async () => Number((await lastRowsState("long.mp4")).progress) > Number(seen.progress), {
+    timeout: 30_000, interval: 100, timeoutMsg: "the bar did not move",
+  });
+
+  // The crashing file failed with the reason; the other sound was compressed beside it.
+  await browser.waitUntil(async () => ["failed", "done"].includes((await lastRowsState("crash-me.wav"))?.state)
+    && (await lastRowsState("fine.wav"))?.state === "done", { timeout: 60_000, interval: 250, timeoutMsg: "the sounds did not finish" });
+  const crashed = await lastRowsState("crash-me.wav");
+  assert.equal(crashed.state, "failed");
+  assert.match(crashed.status, /the audio decoder crashed on this file/);
+  assert.ok(fs.existsSync(path.join(folder, "fine-min.ogg")) || fs.readdirSync(folder).some((n) => n.startsWith("fine-min.")), "fine.wav's result is beside it");
+  assert.ok(!fs.readdirSync(folder).some((n) => n.startsWith("crash-me-min")), "nothing written for the crashed file");
+
+  // Cancel the video from its row: it stops within a second, leaving no temporary file.
+  assert.equal((await lastRowsState("long.mp4")).state, "running", "the video is still running");
+  // Idle workers (kept for the next file) stay; the video's is stopped.
+  const workers = mediaWorkers().length;
+  const cancelled = Date.now();
+  await browser.execute(() => {
+    for (const row of document.querySelectorAll("[data-testid=row]")) {
+      if (row.querySelector(".file-name")?.textContent === "long.mp4") row.querySelector("[data-action=cancel]").click();
+    }
+  });
+  await browser.waitUntil(async () => (await lastRowsState("long.mp4")).state === "cancelled", { timeout: 5_000, interval: 50 });
+  const took = Date.now() - cancelled;
+  assert.ok(took < 1_500, `cancelled in ${took} ms`); // the row's update is batched every 100 ms
+  await browser.waitUntil(async () => mediaWorkers().length === workers - 1, { timeout: 5_000, interval: 100, timeoutMsg: `workers: ${mediaWorkers()}, ${workers} before` });
+  const left = fs.readdirSync(folder).filter((n) => n.startsWith(".compressor-") || n.startsWith("long-min"));
+  assert.deepEqual(left, [], "no temporary or partial output of the video");
+  assert.ok((await rows()).length > listed);
 });

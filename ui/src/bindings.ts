@@ -390,12 +390,16 @@ export type ImageOptions_Serialize = {
 export type ItemStatus = ItemStatus_Serialize | ItemStatus_Deserialize;
 
 /**  Where a file stands. Serialised as `{"state": "done", ...}` for the UI. */
-export type ItemStatus_Deserialize = { state: "queued" } | { state: "running" } | 
+export type ItemStatus_Deserialize = { state: "queued" } | 
+/**  `progress`: the fraction done (0 to 1) of a long file (a video), when it is known. */
+{ state: "running"; progress?: number | null } | 
 /**  `url`: the object's URL when the result went to a storage connector. */
 { state: "done"; report: Report_Deserialize; destination?: string | null; url?: string | null } | { state: "skipped"; report: Report_Deserialize; reason: string; destination?: string | null; url?: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
 
 /**  Where a file stands. Serialised as `{"state": "done", ...}` for the UI. */
-export type ItemStatus_Serialize = { state: "queued" } | { state: "running" } | 
+export type ItemStatus_Serialize = { state: "queued" } | 
+/**  `progress`: the fraction done (0 to 1) of a long file (a video), when it is known. */
+{ state: "running"; progress?: number | null } | 
 /**  `url`: the object's URL when the result went to a storage connector. */
 { state: "done"; report: Report_Serialize; destination: string | null; url: string | null } | { state: "skipped"; report: Report_Serialize; reason: string; destination: string | null; url: string | null } | { state: "failed"; reason: string } | { state: "cancelled" };
 

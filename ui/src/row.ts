@@ -147,9 +147,7 @@ export function updateRow(row: HTMLElement, item: Item, index: number): void {
   setAttr(row, "data-url", url);
   const badge = h("span", { class: `badge badge-${status.state}` }, STATE_LABELS[status.state]);
   const parts: Node[] = [badge];
-  if (status.state === "running") {
-    parts.push(h("div", { class: "progress", role: "progressbar", "aria-label": `Compressing ${item.name}` }, h("div", { class: "progress-bar" })));
-  }
+  if (status.state === "running") parts.push(progressBar(item.name, status.progress ?? null));
   const reasonEl = reason ? h("span", { class: "reason", title: reason }, reason) : null;
   if (url) {
     // An uploaded result: its object's URL is where it is.
@@ -206,4 +204,31 @@ export function describeReport(report: Report_Serialize): string {
   if (output.width != null && output.height != null) facts.push(formatDimensions(output.width, output.height));
   facts.push(`${formatBytes(input.size)} → ${formatBytes(output.size)}`);
   return [facts.join(" · "), ...report.actions, ...(report.warnings ?? []).map((w) => `warning: ${w}`)].join("\n");
+}
+
+/**
+ * A running file's bar: how far it is when the engine says (a video reports its frames done),
+ * else an indeterminate bar.
+ */
+export function progressBar(name: string, fraction: number | null): HTMLElement {
+  if (fraction === null) {
+    return h("div", { class: "progress", role: "progressbar", "aria-label": `Compressing ${name}` }, h("div", { class: "progress-bar" }));
+  }
+  const percent = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
+  const bar = h("div", { class: "progress-bar determinate" });
+  bar.style.width = `${percent}%`;
+  return h(
+    "div",
+    {
+      class: "progress",
+      role: "progressbar",
+      "aria-label": `Compressing ${name}`,
+      "aria-valuemin": 0,
+      "aria-valuemax": 100,
+      "aria-valuenow": percent,
+      "data-progress": percent,
+      title: `${percent} %`,
+    },
+    bar,
+  );
 }

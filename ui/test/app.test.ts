@@ -170,6 +170,21 @@ describe("the app", () => {
     expect(totals.textContent).toContain("saved 50.0 %");
   });
 
+  it("shows how far a long file is once the engine reports it", async () => {
+    await dropAndPlay([]);
+    await emit("files-updated", { updates: [{ id: 3, status: { state: "running" } }] });
+    await nextFrame();
+    const bar = () => cell(3, "status").querySelector<HTMLElement>("[role=progressbar]")!;
+    expect(bar().hasAttribute("aria-valuenow")).toBe(false); // not known yet: indeterminate
+    await emit("files-updated", { updates: [{ id: 3, status: { state: "running", progress: 0.42 } }] });
+    await nextFrame();
+    expect(bar().getAttribute("aria-valuenow")).toBe("42");
+    expect(bar().querySelector<HTMLElement>(".progress-bar")!.style.width).toBe("42%");
+    await emit("files-updated", { updates: [{ id: 3, status: { state: "cancelled" } }] });
+    await nextFrame();
+    expect(cell(3, "status").querySelector("[role=progressbar]")).toBeNull();
+  });
+
   it("applies several batches in one frame, newest state winning", async () => {
     await dropAndPlay([]);
     await emit("files-updated", { updates: [{ id: 3, status: { state: "running" } }] });

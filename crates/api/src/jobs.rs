@@ -1,6 +1,7 @@
 //! Compressing a received input, at once or as a job: inputs over [`ASYNC_THRESHOLD`] (or
 //! with `async` or a `webhook`) are answered with a 202 and followed at `/1.0/jobs/<id>`,
-//! where their progress and, in the end, their answer are.
+//! where their progress and, in the end, their answer are. `DELETE /1.0/jobs/<id>` cancels
+//! one (an extension of ours: the hosted API has no cancel).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub(crate) struct Job {
     key: String,
     state: tokio::sync::watch::Receiver<JobProgress>,
     started: Instant,
+    /// Set to stop the engine: a video's worker is stopped and its temporary file removed.
+    cancel: Arc<AtomicBool>,
 }
 
 /// Answers at once with a job for large inputs (or when asked); otherwise compresses now.
@@ -52,14 +55,16 @@ pub(crate) async fn finish_or_queue(
         Err(response) => return response(id),
     };
     if !parts.asynchronous && parts.webhook.is_none() && input.size <= ASYNC_THRESHOLD {
-        return finish(state, id, input, name, parts.options, destination, &|_| {}).await;
+        return finish(state, id, input, name, parts.options, destination, &|_| {}, Arc::default()).await;
     }
     let (sender, receiver) = tokio::sync::watch::channel(JobProgress::default());
+    let cancel = Arc::new(AtomicBool::new(false));
     if let Ok(mut jobs) = state.jobs.lock() {
         // Finished jobs are kept as long as their results.
         let ttl = state.config.result_ttl;
         jobs.retain(|_, job| job.state.borrow().finished.is_none() || job.started.elapsed() < ttl);
-        jobs.insert(id.to_string(), Job { key: key.to_string(), state: receiver, started: Instant::now() });
+        let job = Job { key: key.to_string(), state: receiver, started: Instant::now(), cancel: cancel.clone() };
+        jobs.insert(id.to_string(), job);
     }
     let worker = state.clone();
     let job_id = id.to_string();
@@ -77,7 +82,7 @@ pub(crate) async fn finish_or_queue(
                 changed
             });
         };
-        let response = finish(&worker, &job_id, input, name, parts.options, destination, &progress).await;
+        let response = finish(&worker, &job_id, input, name, parts.options, destination, &progress, cancel).await;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
         sender.send_modify(|job| {
@@ -169,9 +174,49 @@ pub(crate) async fn job_status(
     }
 }
 
-/// Compresses the input from its file, then stores the result (through a connector, or
-/// behind a temporary download URL). The input's file is gone when this returns, whatever
-/// the outcome, unless it became the result.
+/// Cancels a running job: the engine stops within a second, nothing is kept, and the job's
+/// answer becomes a 409 saying it was cancelled.
+#[utoipa::path(
+    delete,
+    path = "/1.0/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id (the request id of the 202)")),
+    responses(
+        (status = 202, description = "Cancelling: the job's answer will say it was cancelled", body = JobRunning),
+        (status = 404, description = "No such job for this API key", body = ApiError),
+        (status = 409, description = "The job has already finished", body = ApiError),
+    )
+)]
+pub(crate) async fn cancel_job(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let job = state
+        .jobs
+        .lock()
+        .ok()
+        .and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| (j.state.clone(), j.cancel.clone())));
+    let Some((receiver, cancel)) = job else {
+        return error_response(StatusCode::NOT_FOUND, &request_id, format!("no job {id}"), Vec::new());
+    };
+    let done = {
+        let job = receiver.borrow();
+        if job.finished.is_some() {
+            return error_response(
+                StatusCode::CONFLICT,
+                &request_id,
+                format!("job {id} has already finished"),
+                Vec::new(),
+            );
+        }
+        job.done
+    };
+    cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    (StatusCode::ACCEPTED, Json(running(&state, &id, done))).into_response()
+}
+
 /// Sets its flag when dropped.
 struct CancelOnDrop(Arc<AtomicBool>);
 
@@ -181,6 +226,10 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Compresses the input from its file, then stores the result (through a connector, or
+/// behind a temporary download URL). The input's file is gone when this returns, whatever
+/// the outcome, unless it became the result. Setting `cancel` stops it.
+#[allow(clippy::too_many_arguments)]
 async fn finish(
     state: &Arc<AppState>,
     id: &str,
@@ -189,6 +238,7 @@ async fn finish(
     options: Options,
     destination: Option<Destination>,
     progress: &(dyn Fn(f64) + Sync),
+    cancel: Arc<AtomicBool>,
 ) -> Response {
     let server_error = |message: String| error_response(StatusCode::INTERNAL_SERVER_ERROR, id, message, Vec::new());
     // The output is written where results are kept (the same filesystem), so keeping it is a
@@ -202,7 +252,6 @@ async fn finish(
     let scratch_path = scratch.path().to_path_buf();
     // A client that goes away (its request dropped) cancels: a video's worker is stopped and
     // its temporary file removed within a second, instead of finishing a result nobody takes.
-    let cancel = Arc::new(AtomicBool::new(false));
     let _cancel_when_dropped = CancelOnDrop(cancel.clone());
     // The engine runs on a blocking thread; progress crosses back through a channel.
     let (progress_sender, mut progress_receiver) = tokio::sync::mpsc::unbounded_channel::<f64>();
@@ -230,6 +279,9 @@ async fn finish(
         Err(EngineError::Invalid(invalid_options)) => return invalid(id, invalid_options.errors),
         Err(err @ (EngineError::Encode { .. } | EngineError::Unavailable(_))) => {
             return server_error(format!("{name}: {err}"))
+        }
+        Err(EngineError::Cancelled) => {
+            return error_response(StatusCode::CONFLICT, id, format!("{name}: cancelled"), Vec::new())
         }
         Err(err) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, id, format!("{name}: {err}"), Vec::new()),
     };

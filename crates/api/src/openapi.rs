@@ -106,6 +106,7 @@ pub enum CompressionAnswers {
         crate::routes::upload,
         crate::routes::fetch,
         crate::jobs::job_status,
+        crate::jobs::cancel_job,
         crate::results::download
     ),
     modifiers(&Guarded),
@@ -143,7 +144,7 @@ impl Modify for Guarded {
             if !path.starts_with("/1.0/") {
                 continue;
             }
-            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for operation in [&mut item.get, &mut item.post, &mut item.delete].into_iter().flatten() {
                 let responses = &mut operation.responses.responses;
                 responses.insert("401".into(), error_answer("Missing or invalid API key").into());
                 let mut limited = error_answer("Over the key's rate limit; retry after `Retry-After` seconds");
@@ -210,5 +211,8 @@ mod tests {
         // The download URL is its own capability: no key.
         assert_eq!(document["paths"]["/{expiry}/{id}/{name}"]["get"]["security"], serde_json::json!([{}]));
         assert_eq!(document["servers"][0]["url"], "http://127.0.0.1:1");
+        // Cancelling a job is guarded as reading it is.
+        let cancel = &document["paths"]["/1.0/jobs/{id}"]["delete"]["responses"];
+        assert!(cancel["401"].is_object() && cancel["429"].is_object(), "{cancel}");
     }
 }

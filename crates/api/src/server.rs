@@ -20,7 +20,7 @@ use base64::Engine as _;
 use compressor_engine::{Engine, FieldError};
 
 pub use crate::jobs::ASYNC_THRESHOLD;
-use crate::jobs::{job_status, Job};
+use crate::jobs::{cancel_job, job_status, Job};
 use crate::rate::{RateLimiter, RateState};
 use crate::results::download;
 use crate::routes::{fetch, upload};
@@ -176,7 +176,7 @@ pub fn router(config: ServerConfig, listen: SocketAddr) -> Router {
     let api = Router::new()
         .route("/1.0/upload", post(upload))
         .route("/1.0/fetch", post(fetch))
-        .route("/1.0/jobs/{id}", get(job_status))
+        .route("/1.0/jobs/{id}", get(job_status).delete(cancel_job))
         .layer(DefaultBodyLimit::max(max_upload as usize))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()

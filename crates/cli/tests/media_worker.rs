@@ -216,6 +216,17 @@ fn a_worker_over_its_memory_limit_is_stopped() {
     );
 }
 
+#[test]
+fn the_worker_cannot_open_a_network_connection() {
+    // A listener this test owns: a worker with network would reach it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let fault = format!("connect={}:offline", listener.local_addr().unwrap());
+    only_the_faulty_file_fails(&fault, "offline.wav", "could not connect", &[]);
+    let refusal = listener.accept().map(|_| ()).unwrap_err();
+    assert_eq!(refusal.kind(), std::io::ErrorKind::WouldBlock, "the worker reached the listener");
+}
+
 /// A raw 1080p video of `seconds` made by ffmpeg's test source (3.1 MB a frame).
 fn raw_video(path: &Path, seconds: u32) {
     let made = Command::new("ffmpeg")
@@ -359,6 +370,63 @@ fn the_server_keeps_answering_when_a_worker_crashes() {
     let (status, _, body) = upload("fine.wav");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"compressed\""), "{body}");
+    let left = server.stop();
+    assert!(!left.contains("panicked"), "{left}");
+}
+
+#[test]
+fn cancelling_a_server_job_stops_its_worker_within_a_second_and_keeps_nothing() {
+    let secrets = support::SecretService::start();
+    let cli = support::Cli::new(&secrets);
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("long.avi");
+    raw_video(&video, 6);
+    let worker = private_worker(dir.path());
+    let worker_text = worker.display().to_string();
+    let server = support::Server::start_with_environment(
+        &cli,
+        &["--max-size-mb", "2048"],
+        &[("COMPRESSOR_MEDIA_WORKER", worker_text.as_str())],
+    );
+    let user = format!("{}:", server.key);
+    let upload = format!("file=@{}", video.display());
+    let (status, _, body) = support::curl(&[
+        &format!("{}/1.0/upload", server.base),
+        "-u",
+        &user,
+        "-F",
+        &upload,
+        "-F",
+        r#"options={"async": true}"#,
+    ]);
+    assert_eq!(status, 202, "{body}");
+    let job: Value = serde_json::from_str(&body).unwrap();
+    let url = job["url"].as_str().unwrap().to_string();
+    fs::remove_file(&video).unwrap();
+
+    // Cancel once the worker is writing the output.
+    let results = server.data_dir().join("results");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while temporaries_under(&results).iter().all(|f| fs::metadata(f).map_or(0, |m| m.len()) == 0) {
+        assert!(Instant::now() < deadline, "the worker never started writing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(processes_running(&worker).len(), 1);
+    let cancelled = Instant::now();
+    let (status, _, body) = support::curl(&[&url, "-u", &user, "-X", "DELETE"]);
+    assert_eq!(status, 202, "{body}");
+    let (status, _, body) = support::curl(&[&format!("{url}?wait=5"), "-u", &user]);
+    let took = cancelled.elapsed();
+    eprintln!("cancelled in {} ms", took.as_millis());
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("long.avi: cancelled"), "{body}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(processes_running(&worker), Vec::<u32>::new(), "the worker outlived the cancel");
+    // Neither the uploaded input nor any part of an output is left.
+    assert_eq!(files_under(&results), Vec::<PathBuf>::new());
+    // A finished job cannot be cancelled again; the server still answers.
+    let (status, _, body) = support::curl(&[&url, "-u", &user, "-X", "DELETE"]);
+    assert_eq!(status, 409, "{body}");
     let left = server.stop();
     assert!(!left.contains("panicked"), "{left}");
 }

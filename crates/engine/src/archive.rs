@@ -539,7 +539,7 @@ fn zip(
     finish(input_facts, name, format, output, (actions, warnings), count)
 }
 
-/// The result of [`compress_zip_file`].
+/// The result of [`compress_zip_file`] and [`compress_gzip_file`].
 pub(crate) struct ZipFileOutcome {
     /// Sizes and SHA-256 of the input file and, when written, of the output file.
     pub report: Report,
@@ -776,4 +776,149 @@ fn gzip(input: &[u8], name: &str, options: &Options, limits: &Limits) -> Result<
     };
     let input_facts = FileFacts::describe(name, Format::Gzip, input, None);
     finish(input_facts, name, Format::Gzip, output, (vec![action.to_string()], Vec::new()), None)
+}
+
+/// Reads a gzip file's content as it inflates it: progress is the share of the file read, a
+/// cancel stops it, and content past `limit` is refused. The first failure is kept so the
+/// caller can tell damage (or a cancel) from a failure of whatever it was writing to.
+struct Inflating<'c, 'a> {
+    decoder: flate2::read::MultiGzDecoder<Counting<'c, 'a>>,
+    inflated: u64,
+    limit: u64,
+    failure: Option<EngineError>,
+}
+
+/// The compressed file, counted as it is read.
+struct Counting<'c, 'a> {
+    file: BufReader<File>,
+    read: u64,
+    total: u64,
+    reported: u64,
+    control: &'c Control<'a>,
+}
+
+impl Read for Counting<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        // A report per 1 MiB read is plenty for a bar and costs nothing.
+        if self.read - self.reported >= 1 << 20 {
+            self.reported = self.read;
+            (self.control.progress)((self.read as f64 / self.total.max(1) as f64).min(1.0));
+        }
+        Ok(n)
+    }
+}
+
+impl Read for Inflating<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let failed = |this: &mut Self, error: EngineError| {
+            let text = error.to_string();
+            this.failure.get_or_insert(error);
+            Err(std::io::Error::other(text))
+        };
+        if self.decoder.get_ref().control.cancelled() {
+            return failed(self, EngineError::Cancelled);
+        }
+        let n = match self.decoder.read(buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => return failed(self, gzip_damage(e)),
+        };
+        self.inflated += n as u64;
+        if self.inflated > self.limit {
+            let limit = format!("{} bytes", self.limit);
+            return failed(self, EngineError::TooLarge { what: "the gzip stream's content".into(), limit });
+        }
+        Ok(n)
+    }
+}
+
+/// Opens the gzip file at `path` for inflating. Its content may exceed `max_expanded` by as
+/// much as the file itself holds: only a piece is ever in memory, and content as large as
+/// the file holding it is no bomb.
+fn inflating<'c, 'a>(path: &Path, limits: &Limits, control: &'c Control<'a>) -> Result<Inflating<'c, 'a>, EngineError> {
+    let file = File::open(path).map_err(|e| crate::cannot_read(path, e))?;
+    let total = file.metadata().map_err(|e| crate::cannot_read(path, e))?.len();
+    let counting = Counting { file: BufReader::with_capacity(1 << 20, file), read: 0, total, reported: 0, control };
+    Ok(Inflating {
+        decoder: flate2::read::MultiGzDecoder::new(counting),
+        inflated: 0,
+        limit: limits.max_expanded.saturating_add(total),
+        failure: None,
+    })
+}
+
+/// [`verify`] of the gzip file at `path`: inflated piece by piece (its CRC-32 and length
+/// checked at the end of every member) and dropped.
+pub(crate) fn verify_gzip_file(engine: &Engine, path: &Path) -> Result<(), EngineError> {
+    let control = Control::default();
+    let mut content = inflating(path, &engine.limits, &control)?;
+    let copied = std::io::copy(&mut content, &mut std::io::sink());
+    match (content.failure.take(), copied) {
+        (Some(error), _) => Err(error),
+        (None, Err(e)) => Err(gzip_damage(e)),
+        (None, Ok(_)) => Ok(()),
+    }
+}
+
+/// gzip given as a file: inflated and deflated again into `output` (an empty temporary
+/// file) as it is read, in pieces, so memory stays flat whatever the size. The original
+/// header's file name and time are kept (except by Zopfli, which writes its own header).
+pub(crate) fn compress_gzip_file(
+    engine: &Engine,
+    input: &Path,
+    output: &mut File,
+    name: &str,
+    options: &Options,
+    control: &Control,
+) -> Result<ZipFileOutcome, EngineError> {
+    let header = {
+        let file = File::open(input).map_err(|e| crate::cannot_read(input, e))?;
+        flate2::read::GzDecoder::new(BufReader::new(file)).header().cloned()
+    };
+    let mut content = inflating(input, &engine.limits, control)?;
+    let encode_error = |e: std::io::Error| EngineError::Encode { format: "gzip", reason: e.to_string() };
+    let mut sink = BufWriter::with_capacity(1 << 20, &mut *output);
+    let (written, action) = match options.archive.compression {
+        Compression::Ultra => {
+            let zopfli = zopfli::Options {
+                iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
+                ..Default::default()
+            };
+            (zopfli::compress(zopfli, zopfli::Format::Gzip, &mut content, &mut sink), "re-deflated with Zopfli")
+        }
+        _ => {
+            let mut builder = flate2::GzBuilder::new();
+            if let Some(header) = &header {
+                if let Some(filename) = header.filename() {
+                    builder = builder.filename(filename);
+                }
+                builder = builder.mtime(header.mtime());
+            }
+            let mut encoder = builder.write(&mut sink, flate2::Compression::best());
+            let copied = std::io::copy(&mut content, &mut encoder).and_then(|_| encoder.finish().map(|_| ()));
+            (copied, "re-deflated at level 9")
+        }
+    };
+    if let Some(failure) = content.failure.take() {
+        return Err(failure);
+    }
+    written.map_err(encode_error)?;
+    sink.into_inner().map_err(|e| encode_error(e.into_error()))?;
+
+    let actions = vec![action.to_string()];
+    let input_facts =
+        FileFacts::describe_file(name, Format::Gzip, input, None).map_err(|e| crate::cannot_read(input, e))?;
+    let size = output.metadata().map_err(encode_error)?.len();
+    if let Some(reason) = not_smaller(size, input_facts.size) {
+        let report = Compressed::skipped(input_facts, reason, actions, Vec::new()).report;
+        return Ok(ZipFileOutcome { report, written: false });
+    }
+    let (size, sha256) = sha256_open(output).map_err(encode_error)?;
+    let mut output_facts = FileFacts::describe(name, Format::Gzip, &[], None);
+    output_facts.size = size;
+    output_facts.hashes.sha256 = sha256;
+    let report = Compressed::written(input_facts, output_facts, Vec::new(), actions, Vec::new()).report;
+    Ok(ZipFileOutcome { report, written: true })
 }

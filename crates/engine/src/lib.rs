@@ -224,6 +224,13 @@ impl Engine {
                         archive::compress_zip_file(self, input, output.as_file_mut(), name, format, options, control)?;
                     return Ok(CompressedFile { report, output: written.then_some(output) });
                 }
+                #[cfg(feature = "archive")]
+                if format == Format::Gzip {
+                    let mut output = output;
+                    let archive::ZipFileOutcome { report, written } =
+                        archive::compress_gzip_file(self, input, output.as_file_mut(), name, options, control)?;
+                    return Ok(CompressedFile { report, output: written.then_some(output) });
+                }
                 let job = self.media_job(input, output.path(), name, format, options)?;
                 let report = media::codec().compress(&job, control)?;
                 let output = (report.status == Status::Compressed).then_some(output);
@@ -329,6 +336,10 @@ impl Engine {
                 if format.is_zip_family() {
                     return archive::verify_zip_file(self, path, format).map(|()| format);
                 }
+                #[cfg(feature = "archive")]
+                if format == Format::Gzip {
+                    return archive::verify_gzip_file(self, path).map(|()| format);
+                }
                 media::codec().verify(&absolute(path)?, format, &self.limits).map(|()| format)
             },
         )
@@ -373,7 +384,8 @@ pub struct CompressedFile {
 /// Formats compressed and verified from their file rather than from bytes in memory: video
 /// and audio (the media worker reads files), and zips (re-packed member by member).
 fn worked_from_the_file(format: Format) -> bool {
-    matches!(format.kind(), Kind::Video | Kind::Audio) || (cfg!(feature = "archive") && format.is_zip_family())
+    matches!(format.kind(), Kind::Video | Kind::Audio)
+        || (cfg!(feature = "archive") && (format.is_zip_family() || format == Format::Gzip))
 }
 
 /// A written file's structure, checked as an input's is: any damage makes it a corrupt output.

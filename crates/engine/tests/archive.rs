@@ -463,3 +463,71 @@ fn from_a_file_a_bomb_is_still_refused_a_plain_zip_over_the_limit_is_not_and_a_c
     let err = compress_file(&engine, &plain, &control, dir.path()).unwrap_err();
     assert!(matches!(err, EngineError::Cancelled), "{err}");
 }
+
+#[test]
+fn a_gzip_file_is_recompressed_as_it_is_read_and_its_damage_bomb_and_cancel_are_told() {
+    let dir = tempfile::tempdir().unwrap();
+    // 24 MB of text, half of it hard to compress: several progress steps, content over the
+    // test limit below, and a file too big for that to make it a bomb.
+    let mut text = hex::encode(random_bytes(8 << 20, 11)).into_bytes();
+    let source = std::fs::read(fixture("documents/make.py")).unwrap();
+    text.extend(source.iter().cycle().take(8 << 20));
+    let input = dir.path().join("make.py.gz");
+    let mut gz = flate2::GzBuilder::new()
+        .filename("make.py")
+        .mtime(1_700_000_000)
+        .write(std::fs::File::create(&input).unwrap(), flate2::Compression::fast());
+    gz.write_all(&text).unwrap();
+    gz.finish().unwrap();
+    let input_bytes = std::fs::read(&input).unwrap();
+
+    let highest = AtomicU64::new(0);
+    let progress = |fraction: f64| {
+        highest.fetch_max(fraction.to_bits(), Ordering::Relaxed);
+    };
+    let cancel = AtomicBool::new(false);
+    let control = Control { cancel: &cancel, progress: &progress };
+    // Content over `max_expanded`, but no more than the file itself could hold: no bomb.
+    let engine = Engine::new(Limits { max_expanded: 20 << 20, ..Limits::default() });
+    let result = compress_file(&engine, &input, &control, dir.path()).unwrap();
+    assert_eq!(result.report.status, Status::Compressed, "{:?}", result.report);
+    assert!(f64::from_bits(highest.load(Ordering::Relaxed)) > 0.9);
+    let output = result.output.expect("smaller");
+    let written = std::fs::read(output.path()).unwrap();
+    assert_eq!(result.report.output.size, written.len() as u64);
+    assert!(written.len() < input_bytes.len());
+    // The same bytes as the re-pack of the file held in memory, header and all.
+    let from_bytes = Engine::default().compress(&input_bytes, "make.py.gz", &Options::default()).unwrap();
+    assert!(from_bytes.output.as_deref() == Some(&written[..]), "the same output as from memory");
+    let decoder = flate2::read::GzDecoder::new(&written[..]);
+    let header = decoder.header().unwrap();
+    assert_eq!((header.filename(), header.mtime()), (Some(&b"make.py"[..]), 1_700_000_000));
+    let decoded = Command::new("gzip").arg("-dc").arg(output.path()).output().unwrap();
+    assert!(decoded.status.success() && decoded.stdout == text, "gzip -d gives the original back");
+    assert_eq!(engine.verify_file(output.path()).unwrap(), Format::Gzip);
+    drop(output);
+
+    // A changed byte in the middle: the CRC-32 (or the deflate stream) tells.
+    let damaged = dir.path().join("damaged.gz");
+    let mut bytes = input_bytes.clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let err = compress_file(&engine, &damaged, &Control::default(), dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::Damaged { .. }), "{err}");
+    assert!(engine.verify_file(&damaged).is_err());
+
+    // Zeros: far more content than the file could hold is a bomb.
+    let bomb = dir.path().join("zeros.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&bomb).unwrap(), flate2::Compression::fast());
+    gz.write_all(&vec![0u8; 40 << 20]).unwrap();
+    gz.finish().unwrap();
+    let err = compress_file(&engine, &bomb, &Control::default(), dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::TooLarge { .. }), "{err}");
+
+    cancel.store(true, Ordering::Relaxed);
+    let err = compress_file(&engine, &input, &control, dir.path()).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled), "{err}");
+    // Nothing was left behind by the failures: the inputs are all there is.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}

@@ -4,7 +4,7 @@
 //! files make a few dozen UI events, not ten thousand.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use compressor_engine::{Engine, Report, Status};
 use serde::{Deserialize, Serialize};
 
-use crate::{process_unless_cancelled, Job, Reservations, Source};
+use crate::{process_with_progress, Job, Reservations, Source};
 
 pub type ItemId = u32;
 
@@ -23,7 +23,11 @@ pub type ItemId = u32;
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum ItemStatus {
     Queued,
-    Running,
+    /// `progress`: the fraction done (0 to 1) of a long file (a video), when it is known.
+    Running {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        progress: Option<f32>,
+    },
     /// `url`: the object's URL when the result went to a storage connector.
     Done {
         report: Report,
@@ -44,7 +48,7 @@ pub enum ItemStatus {
 
 impl ItemStatus {
     fn is_finished(&self) -> bool {
-        !matches!(self, ItemStatus::Queued | ItemStatus::Running)
+        !matches!(self, ItemStatus::Queued | ItemStatus::Running { .. })
     }
 }
 
@@ -234,6 +238,19 @@ impl Shared {
         self.wake.notify_all();
     }
 
+    /// Records how far a running item is; an item that finished or was cancelled meanwhile
+    /// keeps its status.
+    fn set_progress(&self, id: ItemId, fraction: f32) {
+        let Ok(mut items) = self.items.lock() else { return };
+        let Some(item) = items.get_mut(id as usize) else { return };
+        if !matches!(item.status, ItemStatus::Running { .. }) {
+            return;
+        }
+        item.status = ItemStatus::Running { progress: Some(fraction) };
+        drop(items);
+        self.push_update(id, ItemStatus::Running { progress: Some(fraction) });
+    }
+
     /// Moves an item to `status` unless it was cancelled meanwhile; returns whether it did.
     fn set_status(&self, id: ItemId, status: ItemStatus) -> bool {
         let Ok(mut items) = self.items.lock() else { return false };
@@ -262,34 +279,43 @@ fn work(shared: &Shared, receiver: &Mutex<Receiver<ItemId>>) {
             let Ok(mut items) = shared.items.lock() else { return };
             match items.get_mut(id as usize) {
                 Some(item) if item.status == ItemStatus::Queued && !item.cancelled.load(Ordering::SeqCst) => {
-                    item.status = ItemStatus::Running;
+                    item.status = ItemStatus::Running { progress: None };
                     Some((item.source.clone(), Arc::clone(&item.job), Arc::clone(&item.cancelled)))
                 }
                 _ => None,
             }
         };
         let Some((source, job, cancelled)) = claimed else { continue };
-        shared.push_update(id, ItemStatus::Running);
-        // `None`: cancelled once the output was ready, before anything was written.
-        let status = match process_unless_cancelled(&shared.engine, &source, &job, &shared.reservations, &cancelled)
-            .transpose()
-        {
-            None => ItemStatus::Cancelled,
-            Some(Ok(outcome)) => {
-                let destination = outcome.destination.map(|d| d.display().to_string());
-                let url = outcome.url;
-                match outcome.report.status {
-                    Status::Compressed => ItemStatus::Done { report: outcome.report, destination, url },
-                    Status::Skipped => ItemStatus::Skipped {
-                        reason: outcome.report.reason.clone().unwrap_or_default(),
-                        report: outcome.report,
-                        destination,
-                        url,
-                    },
-                }
+        shared.push_update(id, ItemStatus::Running { progress: None });
+        // A whole percent more done is worth a row update; finer steps would only flood the UI.
+        let percent_shown = AtomicU32::new(0);
+        let progress = |done: f64| {
+            let percent = (done.clamp(0.0, 1.0) * 100.0) as u32;
+            if percent > percent_shown.fetch_max(percent, Ordering::SeqCst) {
+                shared.set_progress(id, percent as f32 / 100.0);
             }
-            Some(Err(err)) => ItemStatus::Failed { reason: err.message },
         };
+        // `None`: cancelled once the output was ready, before anything was written.
+        let status =
+            match process_with_progress(&shared.engine, &source, &job, &shared.reservations, &cancelled, &progress)
+                .transpose()
+            {
+                None => ItemStatus::Cancelled,
+                Some(Ok(outcome)) => {
+                    let destination = outcome.destination.map(|d| d.display().to_string());
+                    let url = outcome.url;
+                    match outcome.report.status {
+                        Status::Compressed => ItemStatus::Done { report: outcome.report, destination, url },
+                        Status::Skipped => ItemStatus::Skipped {
+                            reason: outcome.report.reason.clone().unwrap_or_default(),
+                            report: outcome.report,
+                            destination,
+                            url,
+                        },
+                    }
+                }
+                Some(Err(err)) => ItemStatus::Failed { reason: err.message },
+            };
         shared.set_status(id, status);
     }
 }

@@ -4,8 +4,12 @@
 //!
 //! `COMPRESSOR_WORKER_FAULT` (tests only) makes it misbehave on a file whose name contains
 //! the text after the colon: `crash:NAME` (SIGSEGV), `abort:NAME`, `hang:NAME` (silent
-//! forever), `grow:NAME` (allocates until stopped). It is how the tests prove that a worker's
-//! death costs one file and nothing else.
+//! forever), `grow:NAME` (allocates until stopped), `connect=HOST:PORT:NAME` (tries to open a
+//! TCP connection, and fails the file with what happened). It is how the tests prove that a
+//! worker's death costs one file and nothing else, and that it has no network.
+//!
+//! On Linux it first gives up the network for good (a seccomp filter, see
+//! [`give_up_the_network`]): it reads and writes files the engine names, nothing else.
 
 use std::io::{BufRead, Write};
 use std::sync::atomic::AtomicBool;
@@ -21,6 +25,11 @@ use compressor_media::Ffmpeg;
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 fn main() {
+    if let Err(reason) = give_up_the_network() {
+        // Said once, on stderr (which the engine keeps for a crash's message); the worker still
+        // works, with the rest of its sandbox (no inherited secrets, descriptors or core dumps).
+        eprintln!("compressor-media-worker: cannot give up the network: {reason}");
+    }
     leave_when_orphaned();
     let stdout = Mutex::new(std::io::stdout());
     let say = |reply: &Reply| {
@@ -47,7 +56,9 @@ fn main() {
 }
 
 fn compress(job: &CompressJob, say: &(dyn Fn(&Reply) + Sync)) -> Reply {
-    misbehave_if_asked(&job.name);
+    if let Some(refusal) = misbehave_if_asked(&job.name) {
+        return failed(&EngineError::Refused(refusal));
+    }
     // Never set: the engine cancels by stopping this process.
     let cancel = AtomicBool::new(false);
     let last = Mutex::new(Instant::now() - PROGRESS_EVERY);
@@ -69,12 +80,18 @@ fn failed(error: &EngineError) -> Reply {
     Reply::Failed { error: WireError::from(error) }
 }
 
-/// The test-only fault switch (see the module's comment).
-fn misbehave_if_asked(name: &str) {
-    let Ok(fault) = std::env::var("COMPRESSOR_WORKER_FAULT") else { return };
-    let Some((what, trigger)) = fault.split_once(':') else { return };
+/// The test-only fault switch (see the module's comment); a message when the file is to fail.
+fn misbehave_if_asked(name: &str) -> Option<String> {
+    let fault = std::env::var("COMPRESSOR_WORKER_FAULT").ok()?;
+    let (what, trigger) = fault.rsplit_once(':')?;
     if trigger.is_empty() || !name.contains(trigger) {
-        return;
+        return None;
+    }
+    if let Some(address) = what.strip_prefix("connect=") {
+        return Some(match std::net::TcpStream::connect(address) {
+            Ok(_) => format!("the worker connected to {address}"),
+            Err(err) => format!("the worker could not connect to {address}: {err}"),
+        });
     }
     match what {
         // SAFETY: deliberately none: a null write is the crash the tests need.
@@ -93,6 +110,39 @@ fn misbehave_if_asked(name: &str) {
         }
         _ => {}
     }
+    None
+}
+
+/// Denies this process, for good, the system calls that reach a network or another process:
+/// opening a socket of any kind (a local one could reach the desktop's session bus), and
+/// io_uring (which can open sockets on its own). FFmpeg
+/// reads and writes the files it is given; a hostile file that takes over a decoder gets no
+/// way to send anything anywhere. Files stay open to it (a path filter such as landlock
+/// would need every library's data files listed), but the engine gives it nothing secret:
+/// no environment, no inherited descriptors.
+#[cfg(target_os = "linux")]
+fn give_up_the_network() -> Result<(), String> {
+    use seccompiler::{SeccompAction, SeccompFilter};
+    let rules = [
+        (libc::SYS_socket, vec![]),
+        (libc::SYS_io_uring_setup, vec![]),
+        (libc::SYS_io_uring_enter, vec![]),
+        (libc::SYS_io_uring_register, vec![]),
+    ];
+    let filter = SeccompFilter::new(
+        rules.into_iter().collect(),
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EACCES as u32),
+        std::env::consts::ARCH.try_into().map_err(|e: seccompiler::BackendError| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let program: seccompiler::BpfProgram = filter.try_into().map_err(|e: seccompiler::BackendError| e.to_string())?;
+    seccompiler::apply_filter_all_threads(&program).map_err(|e| e.to_string())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn give_up_the_network() -> Result<(), String> {
+    Ok(())
 }
 
 /// A worker whose engine died without closing its stdin (killed while this one was busy)
