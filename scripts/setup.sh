@@ -9,6 +9,11 @@ packages=(
   # video and audio (ffmpeg-next links the system FFmpeg); ffprobe, poppler and qpdf check outputs in tests
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
   ffmpeg poppler-utils qpdf
+  # HEIC/HEIF and AVIF stills (libheif-rs links the system libheif, with libde265 and dav1d), decoded in
+  # the media worker; heif-enc and avifenc make the test inputs, heif-convert checks them
+  libheif-dev libheif-examples libavif-bin
+  # JPEG XL output (libjxl 0.7, in the media worker); cjxl and djxl make and check the test files
+  libjxl-dev libjxl-tools
   # desktop app (Tauri 2 on WebKitGTK) and its real-window tests
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev file
   xvfb xauth webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 dbus-x11

@@ -1,6 +1,6 @@
 //! The commands the UI calls. Each one is a few lines over the pipeline crate.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use compressor_engine::{Options, Report};
 use compressor_pipeline::queue::{ItemId, ItemStatus, ItemUpdate, QueuedItem};
@@ -286,11 +286,14 @@ pub fn retry(state: State<'_, AppState>, ids: Vec<ItemId>) {
 }
 
 /// Opens the asset protocol for one file's original and output (and nothing else), and
-/// returns their paths with the report.
+/// returns their paths with the report. A picture the web view cannot show (HEIC, AVIF,
+/// JPEG XL, TIFF) is shown through a PNG rendered by the engine.
 #[tauri::command]
 #[specta::specta]
 pub fn preview<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, id: ItemId) -> Result<Preview, String> {
     let (original, output) = state.queue.paths(id).ok_or_else(|| format!("no file with id {id}"))?;
+    let original = shown(&original, id, "original")?;
+    let output = output.map(|output| shown(&output, id, "output")).transpose()?;
     let scope = app.asset_protocol_scope();
     scope.allow_file(&original).map_err(|e| e.to_string())?;
     if let Some(output) = &output {
@@ -301,6 +304,21 @@ pub fn preview<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, id: It
         _ => None,
     };
     Ok(Preview { original: original.display().to_string(), output: output.map(|p| p.display().to_string()), report })
+}
+
+/// What the web view is given for `path`: the file itself, or a PNG rendering of it in this
+/// process's preview folder (removed with the system's temporary files).
+fn shown(path: &Path, id: ItemId, side: &str) -> Result<PathBuf, String> {
+    let engine = compressor_engine::Engine::default();
+    let name = path.display();
+    let Some(png) = engine.preview_png(path).map_err(|e| format!("{name}: no preview: {e}"))? else {
+        return Ok(path.to_path_buf());
+    };
+    let folder = std::env::temp_dir().join(format!("compressor-previews-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    let preview = folder.join(format!("{id}-{side}.png"));
+    std::fs::write(&preview, png).map_err(|e| format!("{}: {e}", preview.display()))?;
+    Ok(preview)
 }
 
 /// Called by the UI once it can be used. Reports the start-up time on stderr; with

@@ -243,3 +243,37 @@ fn watch_rules_are_added_paused_and_removed_with_live_activity() {
     let saved: Value = serde_json::from_slice(&std::fs::read(&settings_path).unwrap()).unwrap();
     assert!(saved["watch_rules"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn pictures_a_web_view_cannot_show_are_previewed_as_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path().join("settings.json"));
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    std::fs::copy(fixture("photo.tiff"), photos.join("photo.tiff")).unwrap();
+    // A HEIC made by libheif's own encoder (scripts/setup.sh installs it).
+    let heic = photos.join("photo.heic");
+    let made = std::process::Command::new("heif-enc")
+        .args(["-q", "60", &fixture("photo.jpg").display().to_string(), "-o", &heic.display().to_string()])
+        .output()
+        .expect("heif-enc is installed");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let added = invoke(&app, "add_paths", json!({ "paths": [photos.join("photo.tiff"), heic] })).unwrap();
+    assert_eq!(added["items"].as_array().unwrap().len(), 2);
+    let updates = wait_for_finished(&app, 2);
+    let sources = ["photo.tiff", "photo.jpg"];
+    for id in 0..2u32 {
+        let expected = image::image_dimensions(fixture(sources[id as usize])).unwrap();
+        let status = updates.iter().rev().find(|(i, _)| *i == id).map(|(_, s)| s.clone()).unwrap();
+        assert!(matches!(status, ItemStatus::Done { .. }), "{id}: {status:?}");
+        let preview = invoke(&app, "preview", json!({ "id": id })).unwrap();
+        // The original is shown through a PNG of its pixels, not the file the web view cannot read.
+        let original = PathBuf::from(preview["original"].as_str().unwrap());
+        assert_eq!(original.extension().unwrap(), "png", "{preview}");
+        let shown = image::open(&original).unwrap();
+        assert_eq!((shown.width(), shown.height()), expected);
+        // The outputs (a PNG for the TIFF, a JPEG for the HEIC) are shown as they are.
+        let output = PathBuf::from(preview["output"].as_str().unwrap());
+        assert!(output.starts_with(&photos), "{preview}");
+    }
+}

@@ -29,7 +29,8 @@ export const commands = {
 	retry: (ids: number[]) => __TAURI_INVOKE<void>("retry", { ids }),
 	/**
 	 *  Opens the asset protocol for one file's original and output (and nothing else), and
-	 *  returns their paths with the report.
+	 *  returns their paths with the report. A picture the web view cannot show (HEIC, AVIF,
+	 *  JPEG XL, TIFF) is shown through a PNG rendered by the engine.
 	 */
 	preview: (id: number) => typedError<Preview_Serialize, string>(__TAURI_INVOKE("preview", { id })),
 	/**
@@ -328,7 +329,7 @@ export type FilesUpdated_Serialize = {
 };
 
 /**  A file format the engine recognises. */
-export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic" | "pdf" | "zip" | "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "epub" | "gzip" | "mp4" | "mov" | "mkv" | "webm" | "avi" | "wav" | "flac" | "ogg" | "mp3" | "m4a";
+export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic" | "jxl" | "pdf" | "zip" | "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "epub" | "gzip" | "mp4" | "mov" | "mkv" | "webm" | "avi" | "wav" | "flac" | "ogg" | "mp3" | "m4a";
 
 export type Hashes = {
 	/**  Lower-case hex SHA-256 of the file's bytes. */
@@ -336,7 +337,9 @@ export type Hashes = {
 };
 
 /**  Output format for images. Absent means "keep the input's format" (BMP and TIFF become PNG). */
-export type ImageFormat = "jpeg" | "png" | "webp" | "avif" | "gif";
+export type ImageFormat = "jpeg" | "png" | "webp" | "avif" | "gif" | 
+/**  JPEG XL; with `lossless`, a JPEG is transcoded without loss (it rebuilds byte for byte). */
+"jxl";
 
 export type ImageOptions = ImageOptions_Serialize | ImageOptions_Deserialize;
 

@@ -61,6 +61,7 @@ const FORMAT_NAMES: Record<Format, string> = {
   tiff: "TIFF",
   bmp: "BMP",
   heic: "HEIC",
+  jxl: "JPEG XL",
   pdf: "PDF",
   zip: "ZIP",
   docx: "DOCX",

@@ -61,7 +61,7 @@ const FIXTURES: Fixture[] = [
   { dir: TRIP, name: "IMG_4823.jpg", format: "jpeg", size: 3_987_002, dims: [4032, 3024], plan: { state: "done", out: "jpeg", ratio: 0.41, actions: ["mozjpeg q75 4:2:0", "progressive"], warnings: ["Display P3 profile converted to sRGB"] } },
   { dir: TRIP, name: "tram-28-alfama.jpg", format: "jpeg", size: 2_204_118, dims: [1200, 800], plan: { state: "done", out: "jpeg", ratio: 0.29, actions: ["mozjpeg q75 4:2:0", "progressive", "stripped EXIF (12.0 kB)"] } },
   { dir: TRIP, name: "panorama-belem.jpg", format: "jpeg", size: 11_840_551, dims: [9120, 2400], plan: { state: "done", out: "jpeg", ratio: 0.33, actions: ["mozjpeg q75 4:2:0", "progressive"] } },
-  { dir: TRIP, name: "IMG_4830.HEIC", format: "heic", size: 2_611_907, dims: [4032, 3024], plan: { state: "failed", reason: "HEIC decoding is not available in this build" } },
+  { dir: TRIP, name: "IMG_4830.HEIC", format: "heic", size: 2_611_907, dims: [4032, 3024], plan: { state: "failed", reason: "the HEIC data is damaged: Unexpected end of file" } },
   { dir: TRIP, name: "IMG_4831.jpg", format: "jpeg", size: 4_402_116, dims: [4032, 3024], plan: { state: "running" } },
   { dir: TRIP, name: "IMG_4832.jpg", format: "jpeg", size: 4_977_540, dims: [4032, 3024], plan: { state: "running" } },
   { dir: TRIP, name: "IMG_4833.jpg", format: "jpeg", size: 4_651_093, dims: [4032, 3024], plan: { state: "queued" } },
@@ -211,7 +211,7 @@ function mockSync(request: SyncRequest): SyncOutcome[] {
     { name: "IMG_2042.jpg", size: 3_902_117, ratio: 0.41 },
     { name: "banner.png", size: 1_288_410, ratio: 0.27 },
     { name: "logo.png", size: 18_220, ratio: null },
-    { name: "IMG_2043.heic", size: 2_611_907, ratio: null, failure: "HEIC decoding is not available in this build" },
+    { name: "IMG_2043.heic", size: 2_611_907, ratio: null, failure: "the HEIC data is damaged: Unexpected end of file" },
   ];
   return objects.map(({ name, size, ratio, failure }): SyncOutcome => {
     const key = `${prefix}${name}`;
@@ -334,7 +334,7 @@ function liveLine(): void {
     ? compressedLine(rule.folder, `IMG_${tick}.jpg`, at, Math.round(2_000_000 + random() * 4_000_000), 0.3 + random() * 0.2)
     : roll < 0.9
       ? { folder: rule.folder, at, kind: "skipped", file: `${rule.folder}/icon-${tick}.png`, reason: "already optimal: the result was not smaller" }
-      : { folder: rule.folder, at, kind: "failed", file: `${rule.folder}/IMG_${tick}.heic`, message: "HEIC decoding is not available in this build" };
+      : { folder: rule.folder, at, kind: "failed", file: `${rule.folder}/IMG_${tick}.heic`, message: "the HEIC data is damaged: Unexpected end of file" };
   record(activity);
   void emit("watch-activity", { activity });
 }

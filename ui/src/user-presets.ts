@@ -16,7 +16,7 @@ export const MAX_SIZE_MB = 1_000_000;
 /** Where deleting the selected preset moves the selection. */
 export const FALLBACK_PRESET = "balanced";
 
-const FORMAT_LABELS: Record<ImageFormat, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", avif: "AVIF", gif: "GIF" };
+const FORMAT_LABELS: Record<ImageFormat, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", avif: "AVIF", gif: "GIF", jxl: "JPEG XL" };
 
 export const AVIF_LOSSLESS = "AVIF has no lossless mode: choose PNG or WebP, or turn off Lossless.";
 
@@ -119,7 +119,7 @@ export class PresetsSection {
     );
     this.format = h("select", { id: "new-preset-format", "data-testid": "new-preset-format" },
       h("option", { value: "" }, "Keep original"),
-      ...(["jpeg", "png", "webp", "avif"] as const).map((f) => h("option", { value: f }, FORMAT_LABELS[f])),
+      ...(["jpeg", "png", "webp", "avif", "jxl"] as const).map((f) => h("option", { value: f }, FORMAT_LABELS[f])),
     );
     this.lossless = h("input", { type: "checkbox", id: "new-preset-lossless", "data-testid": "new-preset-lossless" });
     this.quality = number("new-preset-quality", 100, "Default");

@@ -16,6 +16,7 @@ pub enum Format {
     Tiff,
     Bmp,
     Heic,
+    Jxl,
     Pdf,
     Zip,
     Docx,
@@ -39,7 +40,7 @@ pub enum Format {
 }
 
 /// Every format, in declaration order.
-pub const ALL: [Format; 28] = [
+pub const ALL: [Format; 29] = [
     Format::Jpeg,
     Format::Png,
     Format::Gif,
@@ -48,6 +49,7 @@ pub const ALL: [Format; 28] = [
     Format::Tiff,
     Format::Bmp,
     Format::Heic,
+    Format::Jxl,
     Format::Pdf,
     Format::Zip,
     Format::Docx,
@@ -94,6 +96,7 @@ impl Format {
             Format::Tiff => "image/tiff",
             Format::Bmp => "image/bmp",
             Format::Heic => "image/heic",
+            Format::Jxl => "image/jxl",
             Format::Pdf => "application/pdf",
             Format::Zip => "application/zip",
             Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -128,6 +131,7 @@ impl Format {
             Format::Tiff => "tiff",
             Format::Bmp => "bmp",
             Format::Heic => "heic",
+            Format::Jxl => "jxl",
             Format::Pdf => "pdf",
             Format::Zip => "zip",
             Format::Docx => "docx",
@@ -161,6 +165,7 @@ impl Format {
             Format::Tiff => "TIFF",
             Format::Bmp => "BMP",
             Format::Heic => "HEIC",
+            Format::Jxl => "JPEG XL",
             Format::Pdf => "PDF",
             Format::Zip => "ZIP",
             Format::Docx => "Word document",
@@ -187,7 +192,7 @@ impl Format {
     pub fn kind(self) -> Kind {
         use Format::*;
         match self {
-            Jpeg | Png | Gif | Webp | Avif | Tiff | Bmp | Heic => Kind::Image,
+            Jpeg | Png | Gif | Webp | Avif | Tiff | Bmp | Heic | Jxl => Kind::Image,
             Pdf | Docx | Xlsx | Pptx | Odt | Ods | Odp | Epub => Kind::Document,
             Zip | Gzip => Kind::Archive,
             Mp4 | Mov | Mkv | Webm | Avi => Kind::Video,
@@ -224,6 +229,9 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         Some(Format::Webp)
     } else if starts(b"II*\0") || starts(b"MM\0*") {
         Some(Format::Tiff)
+    } else if starts(&[0xFF, 0x0A]) || starts(b"\0\0\0\x0CJXL \r\n\x87\n") {
+        // A bare JPEG XL codestream, or the ISO media container that wraps one.
+        Some(Format::Jxl)
     } else if starts(b"BM") && bytes.len() >= 26 {
         Some(Format::Bmp)
     } else if bytes.get(4..8) == Some(b"ftyp") {

@@ -345,6 +345,19 @@ impl Engine {
         )
     }
 
+    /// A PNG of the picture at `path` when a web view cannot show its format (HEIC, AVIF,
+    /// JPEG XL, TIFF), for the desktop app's compare view; `None` when it can show the file
+    /// itself, or it is no picture.
+    pub fn preview_png(&self, path: &Path) -> Result<Option<Vec<u8>>, EngineError> {
+        let bytes = std::fs::read(path).map_err(|e| cannot_read(path, e))?;
+        let Some(format) = detect(&bytes) else { return Ok(None) };
+        if !image::needs_preview(format) {
+            return Ok(None);
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        image::preview_png(&bytes, &name, format, &self.limits).map(Some)
+    }
+
     /// Decodes an image completely and gives its width and height (`None` for other
     /// kinds): what a report's output dimensions are checked against.
     pub fn picture_size(&self, bytes: &[u8]) -> Result<Option<(u32, u32)>, EngineError> {

@@ -207,6 +207,8 @@ pub enum ImageFormat {
     Webp,
     Avif,
     Gif,
+    /// JPEG XL; with `lossless`, a JPEG is transcoded without loss (it rebuilds byte for byte).
+    Jxl,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,11 +6,17 @@
 //! runs inside the app, the CLI or the server. Files cross, not bytes: FFmpeg reads the
 //! original in place and writes into the temporary file the engine names, so a 20 GB video
 //! needs no more memory than a 20 MB one.
+//!
+//! It also decodes the still pictures only a C library reads, HEIC/HEIF and AVIF, through
+//! the system's libheif ([`heif`]): their pixels go to a file for the engine to encode; and
+//! it encodes JPEG XL with the system's libjxl ([`jxl`]).
 
 mod audio;
 mod fifo;
 mod fit;
 mod geometry;
+mod heif;
+mod jxl;
 mod picture;
 mod probe;
 mod progress;
@@ -23,7 +29,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use compressor_engine::media::protocol::trial_path;
-use compressor_engine::media::{CompressJob, MediaCodec};
+use compressor_engine::media::{CompressJob, DecodedImage, MediaCodec};
 use compressor_engine::options::{DamagedInput, Options};
 use compressor_engine::{output_name, Compressed, Control, EngineError, FileFacts, Format, Kind, Limits, Report};
 
@@ -51,6 +57,25 @@ impl MediaCodec for Ffmpeg {
         start_ffmpeg()?;
         let mut context = probe::open(path, format)?;
         verify::sample(&mut context, format, limits)
+    }
+
+    fn decode_image(
+        &self,
+        input: &Path,
+        _name: &str,
+        format: Format,
+        pixels: &Path,
+        limits: &Limits,
+    ) -> Result<DecodedImage, EngineError> {
+        heif::decode(input, format, pixels, limits)
+    }
+
+    fn encode_jxl(&self, job: &compressor_engine::media::JxlJob, _limits: &Limits) -> Result<(), EngineError> {
+        jxl::encode(job)
+    }
+
+    fn rebuild_jpeg(&self, jxl: &Path, jpeg: &Path, _limits: &Limits) -> Result<(), EngineError> {
+        jxl::rebuild_jpeg(jxl, jpeg)
     }
 }
 

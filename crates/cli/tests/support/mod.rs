@@ -385,3 +385,34 @@ pub fn assert_secret_nowhere(secret: &str, dir: &Path, printed: &str) {
         assert!(!String::from_utf8_lossy(&bytes).contains(secret), "the secret leaked into {}", file.display());
     }
 }
+
+/// Runs an independent tool (heif-enc, avifenc, cjxl, djxl…), failing with its stderr.
+pub fn run_tool(program: &str, args: &[&str]) {
+    let output = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The mean absolute difference of two pictures' RGB values (0–255), as Pillow decodes them;
+/// fails unless they have the same size.
+pub fn mean_difference(a: &Path, b: &Path) -> f64 {
+    let script = "import sys
+from PIL import Image, ImageChops, ImageStat
+a = Image.open(sys.argv[1]).convert('RGB')
+b = Image.open(sys.argv[2]).convert('RGB')
+assert a.size == b.size, (a.size, b.size)
+print(sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3)";
+    python(script, &[&a.display().to_string(), &b.display().to_string()]).trim().parse().unwrap()
+}
+
+/// The `--json` line of the file whose path ends with `name`.
+pub fn json_line<'a>(lines: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    lines
+        .iter()
+        .find(|l| l["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        .unwrap_or_else(|| panic!("no line for {name}: {lines:?}"))
+}
+
+/// A photo of the fetched test media (`jpeg/NAME`).
+pub fn photo(name: &str) -> PathBuf {
+    media_dir().join("jpeg").join(name)
+}

@@ -81,7 +81,7 @@ pub fn check(bytes: &[u8], format: Format) -> Option<Damage> {
         | Format::Epub => zip::check(bytes, format),
         // gzip's CRC-32 and length trailer are checked as the stream is inflated (archive module).
         Format::Gzip => None,
-        Format::Avif | Format::Heic => None,
+        Format::Avif | Format::Heic | Format::Jxl => None,
     }
 }
 

@@ -1,5 +1,11 @@
 //! The image family: decode (with limits), orient, manage colour, resize, and hand the
 //! pixels to one encoder module per output format.
+//!
+//! HEIC/HEIF and AVIF are decoded by libheif in the media worker, never in this process (a
+//! C decoder fed untrusted files: see the `media` module); their pixels come back through a
+//! file and go on from here like any other picture's. A HEIC becomes a JPEG by default, for
+//! compatibility: that is written even when it is larger than the HEIC. JPEG XL is decoded
+//! here (jxl-oxide, pure Rust) and encoded by libjxl in the worker (see `jxl`).
 
 #[cfg(feature = "avif")]
 mod avif;
@@ -8,6 +14,8 @@ mod color;
 mod gif;
 #[cfg(feature = "jpeg")]
 pub(crate) mod jpeg;
+#[cfg(feature = "jxl")]
+mod jxl;
 pub(crate) mod perceptual;
 #[cfg(feature = "png")]
 mod png;
@@ -98,7 +106,13 @@ impl Tuning {
     }
 }
 
+/// libjxl's effort for every JPEG XL written: its own default, where each step up costs far
+/// more time than it saves bytes.
+#[cfg(feature = "jxl")]
+const JXL_EFFORT: u8 = 7;
+
 /// What the header says, read without decoding the pixels.
+#[derive(Clone)]
 struct Header {
     width: u32,
     height: u32,
@@ -164,6 +178,86 @@ fn decoder_failed(format: Format) -> impl FnOnce() -> String {
     move || format!("the {} decoder failed on this file", format.name())
 }
 
+/// The formats the `image` crate does not read: the media worker decodes HEIC and AVIF,
+/// jxl-oxide JPEG XL.
+fn decoded_elsewhere(format: Format) -> bool {
+    matches!(format, Format::Heic | Format::Avif | Format::Jxl)
+}
+
+/// A picture decoded by the media worker or jxl-oxide: what a header would say, the pixels,
+/// and what the decoder did.
+struct DecodedPicture {
+    header: Header,
+    image: DynamicImage,
+    notes: Vec<String>,
+}
+
+/// Decodes `input` (HEIC, AVIF) in the media worker: the bytes go to a temporary file for it
+/// to read, and its pixels come back through another.
+fn decode_elsewhere(input: &[u8], name: &str, format: Format, limits: &Limits) -> Result<DecodedPicture, EngineError> {
+    if format == Format::Jxl {
+        return decode_jxl(input, limits);
+    }
+    let folder = std::env::temp_dir();
+    let source = crate::write_scratch(&folder, input)?;
+    let pixels = crate::scratch_file(&folder)?;
+    let decoded = crate::media::codec().decode_image(
+        &crate::absolute(source.path())?,
+        name,
+        format,
+        &crate::absolute(pixels.path())?,
+        limits,
+    )?;
+    drop(source);
+    let (width, height) = (decoded.width, decoded.height);
+    limits.check(width, height)?;
+    let channels: u64 = if decoded.alpha { 4 } else { 3 };
+    let expected = u64::from(width) * u64::from(height) * channels;
+    let bytes = std::fs::read(pixels.path()).map_err(|e| crate::cannot_read(pixels.path(), e))?;
+    let short = || corrupt(format, format!("the decoder gave {} bytes of pixels, not {expected}", bytes.len()));
+    if bytes.len() as u64 != expected {
+        return Err(short());
+    }
+    let image = if decoded.alpha {
+        image::RgbaImage::from_raw(width, height, bytes).map(DynamicImage::ImageRgba8)
+    } else {
+        image::RgbImage::from_raw(width, height, bytes).map(DynamicImage::ImageRgb8)
+    };
+    let image = image.ok_or_else(|| corrupt(format, "the decoder's pixels do not fill the picture"))?;
+    // The worker applied the container's rotation and mirroring: the pixels are upright.
+    let header = Header { width, height, icc: decoded.icc, exif: decoded.exif, orientation: Orientation::NoTransforms };
+    Ok(DecodedPicture { header, image, notes: decoded.notes })
+}
+
+#[cfg(feature = "jxl")]
+fn decode_jxl(input: &[u8], limits: &Limits) -> Result<DecodedPicture, EngineError> {
+    let jxl::Decoded { image, icc } =
+        crate::contain::contain(decoder_failed(Format::Jxl), || jxl::decode(input, limits))?;
+    // jxl-oxide applies the codestream's orientation: the pixels are upright.
+    let header = Header {
+        width: image.width(),
+        height: image.height(),
+        icc,
+        exif: None,
+        orientation: Orientation::NoTransforms,
+    };
+    Ok(DecodedPicture { header, image, notes: Vec::new() })
+}
+
+#[cfg(not(feature = "jxl"))]
+fn decode_jxl(_: &[u8], _: &Limits) -> Result<DecodedPicture, EngineError> {
+    Err(EngineError::Unsupported("JPEG XL (this build has no JPEG XL support)".into()))
+}
+
+/// An encoder's output decoded again, for a quality search to score.
+fn decode_output(bytes: &[u8], format: Format, limits: &Limits) -> Option<DynamicImage> {
+    if decoded_elsewhere(format) {
+        decode_elsewhere(bytes, "output", format, limits).ok().map(|picture| picture.image)
+    } else {
+        image::load_from_memory(bytes).ok()
+    }
+}
+
 fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicImage, EngineError> {
     crate::contain::contain(decoder_failed(format), || {
         let decoder = open(input, format, limits)?;
@@ -172,15 +266,43 @@ fn decode(input: &[u8], format: Format, limits: &Limits) -> Result<DynamicImage,
     })
 }
 
+/// Formats a web view (the desktop app's compare view) cannot show.
+pub(crate) fn needs_preview(format: Format) -> bool {
+    matches!(format, Format::Heic | Format::Avif | Format::Jxl | Format::Tiff)
+}
+
+/// The picture in `bytes` as a PNG a web view shows: decoded (by the worker for HEIC and
+/// AVIF), upright, and written with fast compression (it is a preview, not a result).
+pub(crate) fn preview_png(bytes: &[u8], name: &str, format: Format, limits: &Limits) -> Result<Vec<u8>, EngineError> {
+    let image = if decoded_elsewhere(format) {
+        decode_elsewhere(bytes, name, format, limits)?.image
+    } else {
+        let header = read_header(bytes, format, limits)?;
+        let mut image = decode(bytes, format, limits)?;
+        image.apply_orientation(header.orientation);
+        image
+    };
+    // 16-bit and float pictures are shown as 8-bit, which every web view takes.
+    let image = if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(image.to_rgb8())
+    };
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    image.write_with_encoder(encoder).map_err(|e| EngineError::Encode { format: "PNG", reason: e.to_string() })?;
+    Ok(png)
+}
+
 /// Fully decodes `bytes` to prove an output is readable; returns its dimensions.
 pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(u32, u32), EngineError> {
-    if format == Format::Avif {
-        // No AVIF decoder is built in; check the container header instead.
-        return if crate::detect::detect(bytes) == Some(Format::Avif) {
-            Ok((0, 0))
-        } else {
-            Err(corrupt(format, "not an AVIF container"))
-        };
+    if decoded_elsewhere(format) {
+        let picture = decode_elsewhere(bytes, "output", format, limits)?;
+        return Ok((picture.header.width, picture.header.height));
     }
     let image = decode(bytes, format, limits)?;
     Ok((image.width(), image.height()))
@@ -190,6 +312,8 @@ fn default_target(format: Format) -> Format {
     match format {
         // No encoder here beats a lossless PNG for these uncompressed or loosely compressed inputs.
         Format::Bmp | Format::Tiff => Format::Png,
+        // What every program opens, for the photos of every iPhone since 2017.
+        Format::Heic => Format::Jpeg,
         other => other,
     }
 }
@@ -201,6 +325,7 @@ fn requested_format(format: ImageFormat) -> Format {
         ImageFormat::Webp => Format::Webp,
         ImageFormat::Avif => Format::Avif,
         ImageFormat::Gif => Format::Gif,
+        ImageFormat::Jxl => Format::Jxl,
     }
 }
 
@@ -239,6 +364,8 @@ struct Job<'a> {
     warnings: Vec<String>,
     /// True while the decoded pixels still equal the input's (no rotation, colour change or resize).
     pixels_unchanged: bool,
+    /// The pixels, when the media worker decoded them (HEIC, AVIF).
+    decoded: Option<DynamicImage>,
 }
 
 pub(crate) fn compress(
@@ -248,7 +375,12 @@ pub(crate) fn compress(
     options: &ImageOptions,
     limits: &Limits,
 ) -> Result<Compressed, EngineError> {
-    let header = read_header(input, format, limits)?;
+    let (header, decoded, notes) = if decoded_elsewhere(format) {
+        let DecodedPicture { header, image, notes } = decode_elsewhere(input, name, format, limits)?;
+        (header, Some(image), notes)
+    } else {
+        (read_header(input, format, limits)?, None, Vec::new())
+    };
     let target = options.format.map(requested_format).unwrap_or_else(|| default_target(format));
     let (shown_w, shown_h) =
         if swaps_sides(header.orientation) { (header.height, header.width) } else { (header.width, header.height) };
@@ -260,20 +392,28 @@ pub(crate) fn compress(
         options,
         tuning: Tuning::for_options(options),
         limits,
-        actions: Vec::new(),
+        actions: notes,
         warnings: Vec::new(),
         pixels_unchanged: true,
+        decoded,
     };
+    // A conversion made for compatibility is the point, even when it is larger.
+    let for_compatibility = format == Format::Heic && options.format.is_none();
+    if for_compatibility {
+        job.actions.push(format!("converted from HEIC to {} for compatibility", target.name()));
+    }
 
     let (output, dimensions) = match (format, target, plan) {
         #[cfg(feature = "jpeg")]
         (Format::Jpeg, Format::Jpeg, None) if options.lossless => job.jpeg_lossless(&header)?,
+        #[cfg(feature = "jxl")]
+        (Format::Jpeg, Format::Jxl, None) if options.lossless => job.jpeg_to_jxl(&header)?,
         #[cfg(feature = "gif")]
         (Format::Gif, Format::Gif, None) => job.gif_reoptimize(&header)?,
         _ => job.transcode(&header, plan)?,
     };
 
-    let explicit = options.format.is_some_and(|f| requested_format(f) != format) || plan.is_some();
+    let explicit = options.format.is_some_and(|f| requested_format(f) != format) || plan.is_some() || for_compatibility;
     let kept_input = output.len() >= input.len() && !explicit;
     if let Some(max_size) = options.max_size {
         // The lossy encoders met the size or said why already; this is the one check for
@@ -330,6 +470,17 @@ impl Job<'_> {
         Ok((output, (header.width, header.height)))
     }
 
+    /// A JPEG into JPEG XL without loss: its DCT coefficients are kept and the result
+    /// rebuilds the original file byte for byte (proven before it is used).
+    #[cfg(feature = "jxl")]
+    fn jpeg_to_jxl(&mut self, header: &Header) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
+        let output = jxl::transcode_jpeg(self.input, JXL_EFFORT, self.limits)?;
+        self.actions.push(
+            "JPEG transcoded losslessly to JPEG XL (the original JPEG rebuilds from it byte for byte, checked)".into(),
+        );
+        Ok((output, (header.width, header.height)))
+    }
+
     #[cfg(feature = "gif")]
     fn gif_reoptimize(&mut self, header: &Header) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
         let (output, frames) = gif::reoptimize(self.input, self.limits.max_pixels)?;
@@ -339,7 +490,13 @@ impl Job<'_> {
 
     /// Decode, orient, colour-manage, resize, encode.
     fn transcode(&mut self, header: &Header, plan: Option<resize::Plan>) -> Result<(Vec<u8>, (u32, u32)), EngineError> {
-        let mut image = decode(self.input, self.format, self.limits)?;
+        let mut image = match self.decoded.take() {
+            Some(image) => {
+                self.pixels_unchanged = false;
+                image
+            }
+            None => decode(self.input, self.format, self.limits)?,
+        };
         if header.orientation != Orientation::NoTransforms {
             image.apply_orientation(header.orientation);
             self.pixels_unchanged = false;
@@ -398,7 +555,8 @@ impl Job<'_> {
         if first.len() as u64 <= target {
             return Ok(first);
         }
-        let lossy = !self.options.lossless && matches!(self.target, Format::Jpeg | Format::Webp | Format::Avif);
+        let lossy =
+            !self.options.lossless && matches!(self.target, Format::Jpeg | Format::Webp | Format::Avif | Format::Jxl);
         if !lossy {
             // Nothing to lower: `compress` reports the miss, as for the other lossless paths.
             return Ok(first);
@@ -446,8 +604,10 @@ impl Job<'_> {
     /// trial leaves the level's fixed quality.
     fn choose_quality(&mut self, image: &DynamicImage) {
         let format = self.target;
-        let searchable =
-            (format == Format::Jpeg && cfg!(feature = "jpeg")) || (format == Format::Webp && cfg!(feature = "webp"));
+        let searchable = (format == Format::Jpeg && cfg!(feature = "jpeg"))
+            || (format == Format::Webp && cfg!(feature = "webp"))
+            || (format == Format::Jxl && cfg!(feature = "jxl"));
+        let limits = self.limits;
         // An icon-sized image has too few pixels for SSIMULACRA2's coarser scales (and costs
         // next to nothing at the level's quality anyway).
         if !searchable || image.width() < perceptual::SMALLEST_SIDE || image.height() < perceptual::SMALLEST_SIDE {
@@ -472,6 +632,8 @@ impl Job<'_> {
                 }
                 #[cfg(feature = "webp")]
                 Format::Webp => webp::encode(sample, quality, false, webp_effort).ok(),
+                #[cfg(feature = "jxl")]
+                Format::Jxl => jxl::encode(sample, quality, false, JXL_EFFORT, limits).ok(),
                 _ => None,
             }
         };
@@ -492,7 +654,7 @@ impl Job<'_> {
             let aim = target + perceptual::SAMPLE_OVERESTIMATE;
             let choice = perceptual::search(start, aim, |quality| {
                 let bytes = encode(&sample_image, quality, full_chroma, Measure::Pixels)?;
-                let decoded = image::load_from_memory(&bytes).ok()?;
+                let decoded = decode_output(&bytes, format, limits)?;
                 reference.score(&decoded.to_rgb8())
             })?;
             Some((choice, full_chroma))
@@ -567,6 +729,21 @@ impl Job<'_> {
             Format::Avif => {
                 self.actions.push(format!("AVIF q{} speed {}", tuning.avif_quality(), tuning.avif_speed));
                 avif::encode(image, tuning.avif_quality(), tuning.avif_speed, metadata.exif)
+            }
+            #[cfg(feature = "jxl")]
+            Format::Jxl => {
+                self.drop_unsupported_metadata(metadata);
+                let lossless = self.options.lossless;
+                self.actions.push(if lossless {
+                    format!("JPEG XL lossless, effort {JXL_EFFORT}")
+                } else {
+                    format!(
+                        "JPEG XL q{} (distance {:.2}), effort {JXL_EFFORT}",
+                        tuning.quality,
+                        jxl::distance(tuning.quality)
+                    )
+                });
+                jxl::encode(image, tuning.quality, lossless, JXL_EFFORT, self.limits)
             }
             #[cfg(feature = "gif")]
             Format::Gif => {

@@ -1,4 +1,5 @@
-//! Video and audio: the door to FFmpeg, which never runs in this process.
+//! Video and audio, the pictures only a C library reads (HEIC, AVIF) and JPEG XL encoding:
+//! the door to FFmpeg, libheif and libjxl, which never run in this process.
 //!
 //! FFmpeg's C code (and the C/C++ decoders that come after it) is fed untrusted files; a crash
 //! there must fail one file, not the desktop app with its queue or the server with every job
@@ -16,7 +17,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::{Control, EngineError, Format, Limits, Report};
-pub use protocol::CompressJob;
+pub use protocol::{CompressJob, DecodedImage, JxlJob};
 
 /// Video and audio compression, as the media crate provides it.
 pub trait MediaCodec: Send + Sync {
@@ -26,6 +27,23 @@ pub trait MediaCodec: Send + Sync {
     /// Reads the written file at `path` back, proving it plays (at a bounded cost: see the
     /// media crate's `verify`).
     fn verify(&self, path: &Path, format: Format, limits: &Limits) -> Result<(), EngineError>;
+
+    /// Decodes the still picture at `input` (HEIC/HEIF, AVIF) into `pixels` (see
+    /// [`DecodedImage`]); `name` is the file's own, for messages.
+    fn decode_image(
+        &self,
+        input: &Path,
+        name: &str,
+        format: Format,
+        pixels: &Path,
+        limits: &Limits,
+    ) -> Result<DecodedImage, EngineError>;
+
+    /// Encodes a JPEG XL file (libjxl is C++: it runs in the worker too).
+    fn encode_jxl(&self, job: &JxlJob, limits: &Limits) -> Result<(), EngineError>;
+
+    /// Rebuilds into `jpeg` the JPEG that the JPEG XL at `jxl` was losslessly transcoded from.
+    fn rebuild_jpeg(&self, jxl: &Path, jpeg: &Path, limits: &Limits) -> Result<(), EngineError>;
 }
 
 static INSTALLED: OnceLock<&'static dyn MediaCodec> = OnceLock::new();

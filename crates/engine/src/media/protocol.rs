@@ -4,14 +4,18 @@
 //! The worker is a child process. It reads one JSON [`Request`] per line on its stdin and
 //! answers on its stdout with JSON [`Reply`] lines: first, once, [`Reply::Hello`]; then for
 //! each request any number of [`Reply::Progress`] and exactly one final reply
-//! ([`Reply::Compressed`], [`Reply::Verified`] or [`Reply::Failed`]). Nothing else is written
+//! ([`Reply::Compressed`], [`Reply::Verified`], [`Reply::DecodedImage`], [`Reply::Encoded`] or
+//! [`Reply::Failed`]).
+//! Nothing else is written
 //! to stdout; FFmpeg's and Rust's own messages go to stderr, which the engine keeps the end
 //! of to explain a crash. The worker exits when its stdin closes.
 //!
 //! Files, never bytes, cross: the request names the input (read in place) and the output
 //! (a temporary file the engine created, which the worker fills). The worker writes nothing
 //! else but trial encodes beside the output, named by [`trial_path`], which it removes; the
-//! engine removes them too when it had to kill the worker.
+//! engine removes them too when it had to kill the worker. A picture the worker decodes
+//! (HEIC, AVIF) crosses the same way: its pixels go to a file the engine names, only its
+//! facts come back in the reply.
 //!
 //! There is no cancel request: the engine kills the worker (it may be deep inside a C
 //! library) and starts another for the next file. Progress lines double as the heartbeat:
@@ -25,7 +29,7 @@ use crate::{EngineError, Format, Limits, Options, Report};
 
 /// Bumped whenever a type here changes meaning; the worker says its own in [`Reply::Hello`]
 /// and a worker of another version is not used.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// One file's compression.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +56,65 @@ pub enum Request {
         format: Format,
         limits: Limits,
     },
+    /// Decode a still picture (HEIC/HEIF, AVIF) that no decoder in the engine reads: its
+    /// pixels into `pixels` (an existing empty temporary file), its facts in the reply.
+    DecodeImage {
+        input: PathBuf,
+        /// The file's own name, for messages (the input may be a temporary copy).
+        name: String,
+        format: Format,
+        pixels: PathBuf,
+        limits: Limits,
+    },
+    /// Encode a JPEG XL file (libjxl) into `output` of the job.
+    EncodeJxl(Box<JxlJob>),
+    /// Rebuild the JPEG a losslessly transcoded JPEG XL holds (libjxl's reconstruction) into
+    /// `jpeg`, an existing empty temporary file.
+    RebuildJpeg {
+        jxl: PathBuf,
+        jpeg: PathBuf,
+    },
+}
+
+/// What a JPEG XL is made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum JxlSource {
+    /// Packed rows of 8-bit sRGB (or RGBA, with `alpha`) pixels.
+    Pixels { path: PathBuf, width: u32, height: u32, alpha: bool },
+    /// A JPEG file, transcoded without loss: its DCT coefficients kept, and what rebuilds it.
+    Jpeg { path: PathBuf },
+}
+
+/// One JPEG XL encode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JxlJob {
+    pub source: JxlSource,
+    /// libjxl's butteraugli distance for lossy pixels (1.0 is visually lossless).
+    pub distance: f32,
+    /// Pixels kept exactly (always so for a JPEG source).
+    pub lossless: bool,
+    /// libjxl's effort, 1 (fastest) to 9.
+    pub effort: u8,
+    /// An existing empty temporary file, filled by the worker.
+    pub output: PathBuf,
+}
+
+/// A decoded picture: upright (the container's rotation and mirroring applied), 8 bits a
+/// channel. The pixels are in the request's `pixels` file: `height` packed rows of `width`
+/// RGB (or RGBA, with `alpha`) pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecodedImage {
+    pub width: u32,
+    pub height: u32,
+    pub alpha: bool,
+    /// Bits a channel in the file (8, 10, 12).
+    pub depth: u8,
+    pub icc: Option<Vec<u8>>,
+    /// From the TIFF header on, as a JPEG's APP1 carries it.
+    pub exif: Option<Vec<u8>>,
+    /// What the decoder did that a report should say ("10-bit content dithered to 8 bits").
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +131,11 @@ pub enum Reply {
         report: Box<Report>,
     },
     Verified,
+    DecodedImage {
+        image: Box<DecodedImage>,
+    },
+    /// The request's output file is written (`EncodeJxl`, `RebuildJpeg`).
+    Encoded,
     Failed {
         error: WireError,
     },

@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::protocol::{remove_trials, CompressJob, Reply, Request, PROTOCOL_VERSION};
+use super::protocol::{remove_trials, CompressJob, DecodedImage, JxlJob, Reply, Request, PROTOCOL_VERSION};
 use super::MediaCodec;
 use crate::{Control, EngineError, Format, Kind, Limits, Report};
 
@@ -67,6 +67,43 @@ impl MediaCodec for Pool {
         let request = Request::Verify { path: path.to_path_buf(), format, limits: limits.clone() };
         match self.exchange(&request, format, limits, &Control::default())? {
             Reply::Verified => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn decode_image(
+        &self,
+        input: &Path,
+        name: &str,
+        format: Format,
+        pixels: &Path,
+        limits: &Limits,
+    ) -> Result<DecodedImage, EngineError> {
+        let request = Request::DecodeImage {
+            input: input.to_path_buf(),
+            name: name.to_string(),
+            format,
+            pixels: pixels.to_path_buf(),
+            limits: limits.clone(),
+        };
+        match self.exchange(&request, format, limits, &Control::default())? {
+            Reply::DecodedImage { image } => Ok(*image),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn rebuild_jpeg(&self, jxl: &Path, jpeg: &Path, limits: &Limits) -> Result<(), EngineError> {
+        let request = Request::RebuildJpeg { jxl: jxl.to_path_buf(), jpeg: jpeg.to_path_buf() };
+        match self.exchange(&request, Format::Jxl, limits, &Control::default())? {
+            Reply::Encoded => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn encode_jxl(&self, job: &JxlJob, limits: &Limits) -> Result<(), EngineError> {
+        let request = Request::EncodeJxl(Box::new(job.clone()));
+        match self.exchange(&request, Format::Jxl, limits, &Control::default())? {
+            Reply::Encoded => Ok(()),
             other => Err(unexpected(&other)),
         }
     }
@@ -179,13 +216,17 @@ impl Pool {
     }
 }
 
-/// The words for what failed, by the file's kind: "the video decoder".
+/// The words for what failed, by the file's kind: "the video decoder", "the HEIC decoder".
 #[derive(Debug, Clone, Copy)]
 struct Decoder(&'static str);
 
 impl Decoder {
     fn of(format: Format) -> Self {
-        Decoder(if format.kind() == Kind::Audio { "audio" } else { "video" })
+        Decoder(match format.kind() {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+            _ => format.name(),
+        })
     }
 
     fn failed(self, how: String) -> EngineError {

@@ -1,4 +1,4 @@
-//! `compressor-media-worker`: FFmpeg's side of the engine's media door. Started by the
+//! `compressor-media-worker`: FFmpeg's, libheif's and libjxl's side of the engine's media door. Started by the
 //! engine, never by people: it reads requests on stdin and answers on stdout in the protocol
 //! of the engine's `media::protocol` module, one file at a time, until stdin closes.
 //!
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use compressor_engine::media::protocol::{Reply, Request, WireError, PROTOCOL_VERSION};
 use compressor_engine::media::{CompressJob, MediaCodec};
-use compressor_engine::{Control, EngineError};
+use compressor_engine::{Control, EngineError, Limits};
 use compressor_media::Ffmpeg;
 
 /// Progress lines are sent at most this often: the engine only needs a heartbeat and a fraction.
@@ -47,6 +47,21 @@ fn main() {
             Ok(Request::Compress(job)) => compress(&job, &say),
             Ok(Request::Verify { path, format, limits }) => match Ffmpeg.verify(&path, format, &limits) {
                 Ok(()) => Reply::Verified,
+                Err(err) => failed(&err),
+            },
+            Ok(Request::DecodeImage { input, name, format, pixels, limits }) => match misbehave_if_asked(&name) {
+                Some(refusal) => failed(&EngineError::Refused(refusal)),
+                None => match Ffmpeg.decode_image(&input, &name, format, &pixels, &limits) {
+                    Ok(image) => Reply::DecodedImage { image: Box::new(image) },
+                    Err(err) => failed(&err),
+                },
+            },
+            Ok(Request::EncodeJxl(job)) => match Ffmpeg.encode_jxl(&job, &Limits::default()) {
+                Ok(()) => Reply::Encoded,
+                Err(err) => failed(&err),
+            },
+            Ok(Request::RebuildJpeg { jxl, jpeg }) => match Ffmpeg.rebuild_jpeg(&jxl, &jpeg, &Limits::default()) {
+                Ok(()) => Reply::Encoded,
                 Err(err) => failed(&err),
             },
             Err(err) => failed(&EngineError::Refused(format!("the media worker cannot read its request: {err}"))),
