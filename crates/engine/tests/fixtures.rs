@@ -346,3 +346,33 @@ fn max_size_lowers_quality_until_the_output_fits_or_says_why_not() {
 
     assert_eq!(Options::from_json(r#"{"image": {"max_size": 0}}"#).unwrap_err().errors[0].field, "image.max_size");
 }
+
+#[test]
+fn webp_carries_the_icc_profile_and_exif_when_they_are_kept() {
+    // A Display P3 photo, and a camera photo with EXIF.
+    let kept = compress("photo-p3.jpg", r#"{"image": {"format": "webp", "keep_icc": true}}"#);
+    assert!(icc_of(output(&kept)) == icc_of(&fixture("photo-p3.jpg")), "profile kept byte for byte");
+    let options = r#"{"image": {"format": "webp", "keep_exif": true, "lossless": true}}"#;
+    let camera = compress("photo-rotated.jpg", options);
+    let exif = exif_fields(output(&camera)).expect("EXIF kept");
+    assert!(exif.get_field(exif::Tag::Make, exif::In::PRIMARY).is_some());
+    let orientation = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0));
+    assert!(matches!(orientation, None | Some(1)), "orientation reset, got {orientation:?}");
+    assert_eq!(decode(output(&camera)).dimensions_tuple(), (480, 300), "upright");
+    assert!(camera.report.actions.iter().any(|a| a == "kept the EXIF in the WebP"), "{:?}", camera.report.actions);
+    assert!(camera.report.warnings.is_empty(), "{:?}", camera.report.warnings);
+
+    // exiftool, an independent reader, finds them.
+    for (name, result, tag) in [("p3", &kept, "-ICC_Profile:ProfileDescription"), ("camera", &camera, "-EXIF:Make")] {
+        let file = tempfile::Builder::new().suffix(".webp").tempfile().unwrap();
+        std::fs::write(file.path(), output(result)).unwrap();
+        let shown = std::process::Command::new("exiftool").args(["-s3", tag]).arg(file.path()).output().unwrap();
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(!text.trim().is_empty(), "{name}: exiftool finds no {tag}");
+    }
+
+    // Not asked: nothing is carried, and the WebP stays in its simple form.
+    let plain = compress("photo-rotated.jpg", r#"{"image": {"format": "webp"}}"#);
+    assert!(exif_fields(output(&plain)).is_none());
+    assert_ne!(&output(&plain)[12..16], b"VP8X");
+}

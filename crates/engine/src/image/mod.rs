@@ -502,7 +502,7 @@ impl Job<'_> {
             self.pixels_unchanged = false;
             self.actions.push("applied EXIF orientation to the pixels".into());
         }
-        let carries_icc = matches!(self.target, Format::Jpeg | Format::Png);
+        let carries_icc = matches!(self.target, Format::Jpeg | Format::Png | Format::Webp);
         let mut icc_out = None;
         if let Some(icc) = &header.icc {
             let wide_gamut = color::is_wide_gamut(icc);
@@ -716,14 +716,22 @@ impl Job<'_> {
             Format::Png => self.encode_png(image, metadata),
             #[cfg(feature = "webp")]
             Format::Webp => {
-                self.drop_unsupported_metadata(metadata);
                 let lossless = self.options.lossless;
                 self.actions.push(if lossless {
                     "WebP lossless".to_string()
                 } else {
                     format!("WebP q{}", tuning.quality)
                 });
-                webp::encode(image, tuning.quality, lossless, tuning.webp_effort)
+                let encoded = webp::encode(image, tuning.quality, lossless, tuning.webp_effort)?;
+                let kept: Vec<&str> = [(metadata.icc.is_some(), "ICC profile"), (metadata.exif.is_some(), "EXIF")]
+                    .into_iter()
+                    .filter_map(|(kept, what)| kept.then_some(what))
+                    .collect();
+                if !kept.is_empty() {
+                    self.actions.push(format!("kept the {} in the WebP", kept.join(" and ")));
+                }
+                let size = (image.width(), image.height());
+                webp::with_metadata(&encoded, size, image.color().has_alpha(), metadata.icc, metadata.exif)
             }
             #[cfg(feature = "avif")]
             Format::Avif => {
