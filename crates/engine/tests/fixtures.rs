@@ -376,3 +376,36 @@ fn webp_carries_the_icc_profile_and_exif_when_they_are_kept() {
     assert!(exif_fields(output(&plain)).is_none());
     assert_ne!(&output(&plain)[12..16], b"VP8X");
 }
+
+#[test]
+fn jpeg_xl_carries_the_icc_profile_and_exif_when_they_are_kept() {
+    let options = r#"{"image": {"format": "jxl", "keep_icc": true, "keep_exif": true}}"#;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["photo-p3.jpg", "photo-rotated.jpg"] {
+        let result = compress(name, options);
+        let jxl = dir.path().join(format!("{name}.jxl"));
+        std::fs::write(&jxl, output(&result)).unwrap();
+        // libjxl's own decoder writes the kept profile into its PNG.
+        let png = dir.path().join(format!("{name}.png"));
+        let decoded = std::process::Command::new("djxl").arg(&jxl).arg(&png).output().expect("djxl is installed");
+        assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
+        let shown = std::process::Command::new("exiftool")
+            .args(["-s3", "-ICC_Profile:ProfileDescription"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        let description = String::from_utf8_lossy(&shown.stdout).trim().to_string();
+        let exif = std::process::Command::new("exiftool").args(["-s3", "-EXIF:Make"]).arg(&jxl).output().unwrap();
+        let make = String::from_utf8_lossy(&exif.stdout).trim().to_string();
+        match name {
+            // libjxl recognises Display P3 and stores it as an enumerated colour space (D65
+            // white, DCI-P3 primaries, sRGB transfer): djxl writes its own profile for it.
+            "photo-p3.jpg" => assert!(
+                description.contains("D65_DCI") && description.ends_with("SRG"),
+                "{description}: {:?}",
+                result.report.actions
+            ),
+            _ => assert_eq!(make, "OLYMPUS IMAGING CORP.", "{:?}", result.report.actions),
+        }
+    }
+}

@@ -19,9 +19,23 @@ use jpegxl_sys::{
     JxlEncoderAddImageFrame, JxlEncoderAddJPEGFrame, JxlEncoderCloseInput, JxlEncoderCreate, JxlEncoderDestroy,
     JxlEncoderFrameSettingsCreate, JxlEncoderFrameSettingsSetOption, JxlEncoderInitBasicInfo, JxlEncoderProcessOutput,
     JxlEncoderSetBasicInfo, JxlEncoderSetColorEncoding, JxlEncoderSetFrameDistance, JxlEncoderSetFrameLossless,
-    JxlEncoderSetParallelRunner, JxlEncoderStatus, JxlEncoderStoreJPEGMetadata, JxlEncoderUseContainer, JxlEndianness,
-    JxlPixelFormat,
+    JxlEncoderSetICCProfile, JxlEncoderSetParallelRunner, JxlEncoderStatus, JxlEncoderStoreJPEGMetadata,
+    JxlEncoderUseBoxes, JxlEncoderUseContainer, JxlEndianness, JxlPixelFormat,
 };
+
+extern "C" {
+    /// libjxl's `JxlEncoderAddBox`, declared here as C sees it: its `JxlBoxType` is a
+    /// `char[4]`, so the type arrives as a pointer to four bytes. (jpegxl-sys 0.7 declares it as
+    /// a struct passed by value, with a private field besides.)
+    #[link_name = "JxlEncoderAddBox"]
+    fn add_box(
+        enc: *mut JxlEncoder,
+        box_type: *const u8,
+        contents: *const u8,
+        size: usize,
+        compress_box: JxlBool,
+    ) -> JxlEncoderStatus;
+}
 
 fn failed(reason: impl Into<String>) -> EngineError {
     EngineError::Encode { format: "JPEG XL", reason: reason.into() }
@@ -100,9 +114,25 @@ pub(crate) fn encode(job: &JxlJob) -> Result<(), EngineError> {
                 // Lossy pictures are coded in XYB; only lossless keeps the RGB values as they are.
                 info.uses_original_profile = if job.lossless { JxlBool::True } else { JxlBool::False };
                 check(JxlEncoderSetBasicInfo(enc, &info), "the picture's size")?;
-                let mut colour = std::mem::MaybeUninit::<JxlColorEncoding>::uninit();
-                JxlColorEncodingSetToSRGB(colour.as_mut_ptr(), false);
-                check(JxlEncoderSetColorEncoding(enc, colour.as_ptr()), "sRGB")?;
+                match &job.icc {
+                    Some(icc) => check(JxlEncoderSetICCProfile(enc, icc.as_ptr(), icc.len()), "the ICC profile")?,
+                    None => {
+                        let mut colour = std::mem::MaybeUninit::<JxlColorEncoding>::uninit();
+                        JxlColorEncodingSetToSRGB(colour.as_mut_ptr(), false);
+                        check(JxlEncoderSetColorEncoding(enc, colour.as_ptr()), "sRGB")?;
+                    }
+                }
+                if let Some(exif) = &job.exif {
+                    // An `Exif` box: a 4-byte offset to the TIFF header (here 0), then EXIF.
+                    let mut contents = vec![0u8; 4];
+                    contents.extend_from_slice(exif);
+                    check(JxlEncoderUseContainer(enc, true), "the container")?;
+                    check(JxlEncoderUseBoxes(enc), "metadata boxes")?;
+                    check(
+                        add_box(enc, b"Exif".as_ptr(), contents.as_ptr(), contents.len(), JxlBool::False),
+                        "the EXIF box",
+                    )?;
+                }
                 if job.lossless {
                     check(JxlEncoderSetFrameLossless(settings, true), "lossless")?;
                 } else {

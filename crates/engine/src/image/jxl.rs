@@ -77,12 +77,14 @@ pub(crate) fn distance(quality: f32) -> f32 {
 }
 
 /// Encodes `image` in the media worker (libjxl), at `quality` (see [`distance`]) or losslessly.
+/// `icc` and `exif` are kept in the file when given (the pixels are in `icc`'s colours).
 pub(crate) fn encode(
     image: &DynamicImage,
     quality: f32,
     lossless: bool,
     effort: u8,
     limits: &Limits,
+    (icc, exif): (Option<&[u8]>, Option<&[u8]>),
 ) -> Result<Vec<u8>, EngineError> {
     let alpha = image.color().has_alpha();
     let pixels = if alpha { image.to_rgba8().into_raw() } else { image.to_rgb8().into_raw() };
@@ -91,14 +93,15 @@ pub(crate) fn encode(
     drop(pixels);
     let path = crate::absolute(source.path())?;
     let source = JxlSource::Pixels { path, width: image.width(), height: image.height(), alpha };
-    run(source, distance(quality), lossless, effort, limits)
+    run(source, distance(quality), lossless, effort, limits, (icc, exif))
 }
 
 /// Transcodes a JPEG into JPEG XL without loss, proving the result rebuilds `jpeg` exactly.
 pub(crate) fn transcode_jpeg(jpeg: &[u8], effort: u8, limits: &Limits) -> Result<Vec<u8>, EngineError> {
     let source = crate::write_scratch(&std::env::temp_dir(), jpeg)?;
     let path = crate::absolute(source.path())?;
-    let output = run(JxlSource::Jpeg { path }, 0.0, true, effort, limits)?;
+    // The JPEG's own markers (EXIF, ICC and all) are in the reconstruction data.
+    let output = run(JxlSource::Jpeg { path }, 0.0, true, effort, limits, (None, None))?;
     let written = crate::write_scratch(&std::env::temp_dir(), &output)?;
     let rebuilt = rebuild_jpeg(written.path(), limits)?;
     if rebuilt != jpeg {
@@ -110,9 +113,24 @@ pub(crate) fn transcode_jpeg(jpeg: &[u8], effort: u8, limits: &Limits) -> Result
     Ok(output)
 }
 
-fn run(source: JxlSource, distance: f32, lossless: bool, effort: u8, limits: &Limits) -> Result<Vec<u8>, EngineError> {
+fn run(
+    source: JxlSource,
+    distance: f32,
+    lossless: bool,
+    effort: u8,
+    limits: &Limits,
+    (icc, exif): (Option<&[u8]>, Option<&[u8]>),
+) -> Result<Vec<u8>, EngineError> {
     let output = crate::scratch_file(&std::env::temp_dir())?;
-    let job = JxlJob { source, distance, lossless, effort, output: crate::absolute(output.path())? };
+    let job = JxlJob {
+        source,
+        distance,
+        lossless,
+        effort,
+        output: crate::absolute(output.path())?,
+        icc: icc.map(<[u8]>::to_vec),
+        exif: exif.map(<[u8]>::to_vec),
+    };
     crate::media::codec().encode_jxl(&job, limits)?;
     std::fs::read(output.path()).map_err(|e| crate::cannot_read(output.path(), e))
 }

@@ -502,7 +502,7 @@ impl Job<'_> {
             self.pixels_unchanged = false;
             self.actions.push("applied EXIF orientation to the pixels".into());
         }
-        let carries_icc = matches!(self.target, Format::Jpeg | Format::Png | Format::Webp);
+        let carries_icc = matches!(self.target, Format::Jpeg | Format::Png | Format::Webp | Format::Jxl);
         let mut icc_out = None;
         if let Some(icc) = &header.icc {
             let wide_gamut = color::is_wide_gamut(icc);
@@ -633,7 +633,7 @@ impl Job<'_> {
                 #[cfg(feature = "webp")]
                 Format::Webp => webp::encode(sample, quality, false, webp_effort).ok(),
                 #[cfg(feature = "jxl")]
-                Format::Jxl => jxl::encode(sample, quality, false, JXL_EFFORT, limits).ok(),
+                Format::Jxl => jxl::encode(sample, quality, false, JXL_EFFORT, limits, (None, None)).ok(),
                 _ => None,
             }
         };
@@ -723,13 +723,7 @@ impl Job<'_> {
                     format!("WebP q{}", tuning.quality)
                 });
                 let encoded = webp::encode(image, tuning.quality, lossless, tuning.webp_effort)?;
-                let kept: Vec<&str> = [(metadata.icc.is_some(), "ICC profile"), (metadata.exif.is_some(), "EXIF")]
-                    .into_iter()
-                    .filter_map(|(kept, what)| kept.then_some(what))
-                    .collect();
-                if !kept.is_empty() {
-                    self.actions.push(format!("kept the {} in the WebP", kept.join(" and ")));
-                }
+                self.note_kept_metadata(metadata);
                 let size = (image.width(), image.height());
                 webp::with_metadata(&encoded, size, image.color().has_alpha(), metadata.icc, metadata.exif)
             }
@@ -740,7 +734,6 @@ impl Job<'_> {
             }
             #[cfg(feature = "jxl")]
             Format::Jxl => {
-                self.drop_unsupported_metadata(metadata);
                 let lossless = self.options.lossless;
                 self.actions.push(if lossless {
                     format!("JPEG XL lossless, effort {JXL_EFFORT}")
@@ -751,7 +744,8 @@ impl Job<'_> {
                         jxl::distance(tuning.quality)
                     )
                 });
-                jxl::encode(image, tuning.quality, lossless, JXL_EFFORT, self.limits)
+                self.note_kept_metadata(metadata);
+                jxl::encode(image, tuning.quality, lossless, JXL_EFFORT, self.limits, (metadata.icc, metadata.exif))
             }
             #[cfg(feature = "gif")]
             Format::Gif => {
@@ -824,6 +818,17 @@ impl Job<'_> {
             ));
         }
         score >= target
+    }
+
+    /// Says what metadata goes into an output whose format only carries it on request.
+    fn note_kept_metadata(&mut self, metadata: &Metadata) {
+        let kept: Vec<&str> = [(metadata.icc.is_some(), "ICC profile"), (metadata.exif.is_some(), "EXIF")]
+            .into_iter()
+            .filter_map(|(kept, what)| kept.then_some(what))
+            .collect();
+        if !kept.is_empty() {
+            self.actions.push(format!("kept the {} in the {}", kept.join(" and "), self.target.name()));
+        }
     }
 
     fn drop_unsupported_metadata(&mut self, metadata: &Metadata) {

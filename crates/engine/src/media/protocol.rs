@@ -98,6 +98,12 @@ pub struct JxlJob {
     pub effort: u8,
     /// An existing empty temporary file, filled by the worker.
     pub output: PathBuf,
+    /// The pixels' ICC profile, kept in the file (else they are sRGB). Pixels only.
+    #[serde(default)]
+    pub icc: Option<Vec<u8>>,
+    /// EXIF from its TIFF header on, kept in an `Exif` box. Pixels only.
+    #[serde(default)]
+    pub exif: Option<Vec<u8>>,
 }
 
 /// A decoded picture: upright (the container's rotation and mirroring applied), 8 bits a
