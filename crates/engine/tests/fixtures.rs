@@ -409,3 +409,45 @@ fn jpeg_xl_carries_the_icc_profile_and_exif_when_they_are_kept() {
         }
     }
 }
+
+#[test]
+fn a_gif_without_a_colour_table_and_a_jpeg_with_a_short_app14_compress() {
+    // A 4×4 GIF with no colour table anywhere (the format allows it): index 1 everywhere,
+    // which readers show as near-black grey.
+    let mut gif = b"GIF89a\x04\x00\x04\x00\x00\x00\x00".to_vec();
+    gif.extend_from_slice(b"\x2c\x00\x00\x00\x00\x04\x00\x04\x00\x00");
+    // LZW, minimum code size 2: clear, sixteen 1s (a clear after every two), end.
+    let mut bits: Vec<bool> = Vec::new();
+    let mut emit = |code: u32| bits.extend((0..3).map(|i| code >> i & 1 == 1));
+    emit(4);
+    for i in 0..16 {
+        emit(1);
+        if i % 2 == 1 {
+            emit(4);
+        }
+    }
+    emit(5);
+    let data: Vec<u8> =
+        bits.chunks(8).map(|byte| byte.iter().enumerate().fold(0u8, |b, (i, &bit)| b | (u8::from(bit) << i))).collect();
+    gif.extend_from_slice(&[2, data.len() as u8]);
+    gif.extend_from_slice(&data);
+    gif.extend_from_slice(b"\x00;");
+    let engine = Engine::default();
+    // Kept a GIF, it is only re-encoded (here not smaller: the original stays); as a PNG, its
+    // pixels show what readers show.
+    let kept = engine.compress(&gif, "no-table.gif", &options("{}")).unwrap();
+    assert_eq!(kept.report.input.hashes.sha256, sha256_hex(&gif), "the report is of the original");
+    let result = engine.compress(&gif, "no-table.gif", &options(r#"{"image": {"format": "png"}}"#)).unwrap();
+    let shown = decode(output(&result)).to_rgb8();
+    assert_eq!(shown.dimensions(), (4, 4));
+    assert!(shown.pixels().all(|p| p.0 == [1, 1, 1]), "{:?}", shown.get_pixel(0, 0));
+
+    // An Adobe APP14 segment two bytes short, put in front of a real photo: libjpeg reads it.
+    let photo = fixture("photo.jpg");
+    let mut jpeg = photo[..2].to_vec();
+    jpeg.extend_from_slice(b"\xff\xee\x00\x0cAdobe\x00\x64\x00\x00\x00");
+    jpeg.extend_from_slice(&photo[2..]);
+    let result = engine.compress(&jpeg, "short-app14.jpg", &options("{}")).unwrap();
+    assert_eq!(result.report.status, Status::Compressed, "{:?}", result.report);
+    assert_eq!(decode(output(&result)).dimensions_tuple(), (480, 300));
+}

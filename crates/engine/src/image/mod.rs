@@ -20,6 +20,7 @@ pub(crate) mod perceptual;
 #[cfg(feature = "png")]
 mod png;
 pub(crate) mod resize;
+mod tolerate;
 #[cfg(feature = "webp")]
 mod webp;
 
@@ -375,18 +376,20 @@ pub(crate) fn compress(
     options: &ImageOptions,
     limits: &Limits,
 ) -> Result<Compressed, EngineError> {
+    // What the decoders read: the input, or a copy of it they can read (see `tolerate`).
+    let decodable = tolerate::decodable(input, format);
     let (header, decoded, notes) = if decoded_elsewhere(format) {
         let DecodedPicture { header, image, notes } = decode_elsewhere(input, name, format, limits)?;
         (header, Some(image), notes)
     } else {
-        (read_header(input, format, limits)?, None, Vec::new())
+        (read_header(&decodable, format, limits)?, None, Vec::new())
     };
     let target = options.format.map(requested_format).unwrap_or_else(|| default_target(format));
     let (shown_w, shown_h) =
         if swaps_sides(header.orientation) { (header.height, header.width) } else { (header.width, header.height) };
     let plan = options.resize.as_ref().and_then(|r| resize::plan(r, shown_w, shown_h));
     let mut job = Job {
-        input,
+        input: &decodable,
         format,
         target,
         options,
