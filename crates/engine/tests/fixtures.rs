@@ -451,3 +451,22 @@ fn a_gif_without_a_colour_table_and_a_jpeg_with_a_short_app14_compress() {
     assert_eq!(result.report.status, Status::Compressed, "{:?}", result.report);
     assert_eq!(decode(output(&result)).dimensions_tuple(), (480, 300));
 }
+
+#[test]
+fn a_multipage_tiff_is_refused_rather_than_cut_to_its_first_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let multi = dir.path().join("multi.tiff");
+    // Two pages, written by ImageMagick (scripts/setup.sh installs it).
+    let made = std::process::Command::new("convert")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/photo.jpg"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/photo.png"))
+        .arg(&multi)
+        .output()
+        .expect("ImageMagick's convert");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let err = Engine::default().compress(&std::fs::read(&multi).unwrap(), "multi.tiff", &options("{}")).unwrap_err();
+    assert!(err.to_string().contains("a multipage TIFF (2 pages)"), "{err}");
+    // A single page (with no thumbnail directory) is compressed as before.
+    let single = compress("photo.tiff", "{}");
+    assert_eq!(single.report.output.format, Format::Png);
+}

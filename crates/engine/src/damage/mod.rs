@@ -20,6 +20,8 @@ mod pdf;
 mod png;
 mod riff;
 mod tiff;
+
+pub(crate) use tiff::pages as tiff_pages;
 mod zip;
 
 use crate::Format;

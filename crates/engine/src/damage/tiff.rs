@@ -53,6 +53,39 @@ impl Reader<'_> {
     }
 }
 
+/// NewSubfileType: bit 0 marks a reduced-resolution copy (a thumbnail), not a page.
+const NEW_SUBFILE_TYPE: u16 = 254;
+
+/// How many pages (full-resolution images) the chain of directories holds; thumbnails are
+/// not counted. 1 when the chain cannot be read (the decoder then says what is wrong).
+pub(crate) fn pages(bytes: &[u8]) -> usize {
+    let reader = Reader { bytes, big_endian: bytes.starts_with(b"MM") };
+    if reader.u16(2) != Some(42) {
+        return 1;
+    }
+    let mut directory = reader.u32(4).unwrap_or(0) as usize;
+    let mut seen = std::collections::HashSet::new();
+    let mut pages = 0;
+    while directory != 0 && seen.insert(directory) && seen.len() <= MOST_DIRECTORIES {
+        let Some(entries) = reader.u16(directory).map(usize::from) else { break };
+        let reduced = (0..entries).any(|i| {
+            let entry = directory + 2 + i * 12;
+            // A LONG (or, in some writers, a SHORT) held in the entry itself.
+            let kind = match reader.u16(entry + 2) {
+                Some(3) => reader.u16(entry + 8).map(u32::from),
+                _ => reader.u32(entry + 8),
+            };
+            reader.u16(entry) == Some(NEW_SUBFILE_TYPE) && kind.is_some_and(|kind| kind & 1 == 1)
+        });
+        if !reduced {
+            pages += 1;
+        }
+        let Some(next) = reader.u32(directory + 2 + entries * 12) else { break };
+        directory = next as usize;
+    }
+    pages.max(1)
+}
+
 pub(super) fn check(bytes: &[u8]) -> Option<Damage> {
     let big_endian = bytes.starts_with(b"MM");
     let reader = Reader { bytes, big_endian };

@@ -376,6 +376,16 @@ pub(crate) fn compress(
     options: &ImageOptions,
     limits: &Limits,
 ) -> Result<Compressed, EngineError> {
+    // Only the first page would be decoded: the others must not vanish without a word.
+    if format == Format::Tiff {
+        let pages = crate::damage::tiff_pages(input);
+        if pages > 1 {
+            return Err(EngineError::Unsupported(format!(
+                "a multipage TIFF ({pages} pages): only single pictures are compressed, and writing its \
+                 first page alone would lose the others; nothing was written"
+            )));
+        }
+    }
     // What the decoders read: the input, or a copy of it they can read (see `tolerate`).
     let decodable = tolerate::decodable(input, format);
     let (header, decoded, notes) = if decoded_elsewhere(format) {
