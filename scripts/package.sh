@@ -18,5 +18,8 @@ npx --prefix ui tauri build --bundles deb \
   --config "{\"bundle\":{\"linux\":{\"deb\":{\"files\":{\"/usr/lib/compressor/compressor-media-worker\":\"$worker\"}}}}}"
 deb=$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb)
 ls -l $deb
-# The worker is in the package, where the app finds it.
-dpkg-deb --contents $deb | grep -q ' ./usr/lib/compressor/compressor-media-worker$'
+# The worker is in the package, where the app finds it. (The listing is read whole: grep -q
+# closing the pipe early would fail the script under pipefail.)
+contents=$(dpkg-deb --contents $deb)
+grep -qE ' (\./)?usr/lib/compressor/compressor-media-worker$' <<<"$contents" ||
+  { echo "the package lacks /usr/lib/compressor/compressor-media-worker" >&2; exit 1; }
