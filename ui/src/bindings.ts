@@ -329,7 +329,7 @@ export type FilesUpdated_Serialize = {
 };
 
 /**  A file format the engine recognises. */
-export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic" | "jxl" | "pdf" | "zip" | "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "epub" | "gzip" | "mp4" | "mov" | "mkv" | "webm" | "avi" | "wav" | "flac" | "ogg" | "mp3" | "m4a";
+export type Format = "jpeg" | "png" | "gif" | "webp" | "avif" | "tiff" | "bmp" | "heic" | "jxl" | "ico" | "pdf" | "zip" | "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "epub" | "gzip" | "mp4" | "mov" | "mkv" | "webm" | "avi" | "wav" | "flac" | "ogg" | "mp3" | "m4a";
 
 export type Hashes = {
 	/**  Lower-case hex SHA-256 of the file's bytes. */

@@ -62,6 +62,7 @@ const FORMAT_NAMES: Record<Format, string> = {
   bmp: "BMP",
   heic: "HEIC",
   jxl: "JPEG XL",
+  ico: "ICO",
   pdf: "PDF",
   zip: "ZIP",
   docx: "DOCX",

@@ -17,6 +17,7 @@ pub enum Format {
     Bmp,
     Heic,
     Jxl,
+    Ico,
     Pdf,
     Zip,
     Docx,
@@ -40,7 +41,7 @@ pub enum Format {
 }
 
 /// Every format, in declaration order.
-pub const ALL: [Format; 29] = [
+pub const ALL: [Format; 30] = [
     Format::Jpeg,
     Format::Png,
     Format::Gif,
@@ -50,6 +51,7 @@ pub const ALL: [Format; 29] = [
     Format::Bmp,
     Format::Heic,
     Format::Jxl,
+    Format::Ico,
     Format::Pdf,
     Format::Zip,
     Format::Docx,
@@ -97,6 +99,7 @@ impl Format {
             Format::Bmp => "image/bmp",
             Format::Heic => "image/heic",
             Format::Jxl => "image/jxl",
+            Format::Ico => "image/vnd.microsoft.icon",
             Format::Pdf => "application/pdf",
             Format::Zip => "application/zip",
             Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -132,6 +135,7 @@ impl Format {
             Format::Bmp => "bmp",
             Format::Heic => "heic",
             Format::Jxl => "jxl",
+            Format::Ico => "ico",
             Format::Pdf => "pdf",
             Format::Zip => "zip",
             Format::Docx => "docx",
@@ -166,6 +170,7 @@ impl Format {
             Format::Bmp => "BMP",
             Format::Heic => "HEIC",
             Format::Jxl => "JPEG XL",
+            Format::Ico => "ICO",
             Format::Pdf => "PDF",
             Format::Zip => "ZIP",
             Format::Docx => "Word document",
@@ -192,7 +197,7 @@ impl Format {
     pub fn kind(self) -> Kind {
         use Format::*;
         match self {
-            Jpeg | Png | Gif | Webp | Avif | Tiff | Bmp | Heic | Jxl => Kind::Image,
+            Jpeg | Png | Gif | Webp | Avif | Tiff | Bmp | Heic | Jxl | Ico => Kind::Image,
             Pdf | Docx | Xlsx | Pptx | Odt | Ods | Odp | Epub => Kind::Document,
             Zip | Gzip => Kind::Archive,
             Mp4 | Mov | Mkv | Webm | Avi => Kind::Video,
@@ -236,6 +241,8 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         Some(Format::Bmp)
     } else if bytes.get(4..8) == Some(b"ftyp") {
         iso_media_brand(bytes)
+    } else if is_icon(bytes) {
+        Some(Format::Ico)
     } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
         Some(Format::Pdf)
     } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
@@ -258,6 +265,20 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     } else {
         None
     }
+}
+
+/// An ICO or CUR: reserved 0, type 1 (icon) or 2 (cursor), 1 to 255 pictures whose directory
+/// fits in the file, the first picture after it. Four zero-ish bytes alone would be too weak.
+fn is_icon(bytes: &[u8]) -> bool {
+    let (Some(head), Some(count)) = (bytes.get(0..4), bytes.get(4..6)) else { return false };
+    let count = usize::from(u16::from_le_bytes([count[0], count[1]]));
+    if !(head == [0, 0, 1, 0] || head == [0, 0, 2, 0]) || count == 0 || count > 255 {
+        return false;
+    }
+    let directory_end = 6 + 16 * count;
+    let Some(first) = bytes.get(6..22) else { return false };
+    let offset = u32::from_le_bytes([first[12], first[13], first[14], first[15]]) as usize;
+    first[3] == 0 && offset >= directory_end
 }
 
 /// An MPEG-1/2 Layer III frame header: 11 sync bits, then a valid version, layer, bitrate

@@ -470,3 +470,40 @@ fn a_multipage_tiff_is_refused_rather_than_cut_to_its_first_page() {
     let single = compress("photo.tiff", "{}");
     assert_eq!(single.report.output.format, Format::Png);
 }
+
+#[test]
+fn an_icon_keeps_every_picture_pixel_for_pixel_and_gets_smaller() {
+    let dir = tempfile::tempdir().unwrap();
+    let icon = dir.path().join("favicon.ico");
+    // ImageMagick's favicon: a PNG for 256 px, 32-bit bitmaps for the small sizes.
+    let made = std::process::Command::new("convert")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/photo.png"))
+        .args(["-define", "icon:auto-resize=256,64,48,32,16"])
+        .arg(&icon)
+        .output()
+        .expect("ImageMagick's convert");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let input = std::fs::read(&icon).unwrap();
+    assert_eq!(compressor_engine::detect(&input), Some(Format::Ico));
+    let result = Engine::default().compress(&input, "favicon.ico", &options("{}")).unwrap();
+    assert_eq!(result.report.status, Status::Compressed, "{:?}", result.report);
+    assert!(result.report.actions[0].contains("5 pictures"), "{:?}", result.report.actions);
+    let written = dir.path().join("out.ico");
+    std::fs::write(&written, output(&result)).unwrap();
+    assert!(output(&result).len() < input.len());
+    // Pillow reads every size of both, and each picture is the same, pixel for pixel.
+    let script = "import sys
+from PIL import Image
+a, b = Image.open(sys.argv[1]), Image.open(sys.argv[2])
+assert sorted(a.info['sizes']) == sorted(b.info['sizes']), (a.info['sizes'], b.info['sizes'])
+for size in sorted(a.info['sizes']):
+    assert a.ico.getimage(size).convert('RGBA').tobytes() == b.ico.getimage(size).convert('RGBA').tobytes(), size
+print(len(a.info['sizes']))";
+    let checked =
+        std::process::Command::new("python3").arg("-c").arg(script).arg(&icon).arg(&written).output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert_eq!(String::from_utf8_lossy(&checked.stdout).trim(), "5");
+    // A cut icon is damage, told by the picture that lies past the end.
+    let err = Engine::default().compress(&input[..input.len() - 100], "cut.ico", &options("{}")).unwrap_err();
+    assert!(err.to_string().contains("picture 5 of 5 lies past the end"), "{err}");
+}

@@ -42,8 +42,8 @@ pub(crate) fn is_our_temp_file(path: &Path) -> bool {
 /// notes) is not the user's request and is left out. Files named directly are always taken.
 const KNOWN_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "tif", "tiff", "bmp", "dib", "avif", "heic", "heif",
-    "jxl", "pdf", "zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "gz", "tgz", "mp4", "m4v", "mov", "mkv",
-    "webm", "avi", "wav", "flac", "ogg", "oga", "opus", "mp3", "m4a",
+    "jxl", "ico", "cur", "pdf", "zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "gz", "tgz", "mp4", "m4v",
+    "mov", "mkv", "webm", "avi", "wav", "flac", "ogg", "oga", "opus", "mp3", "m4a",
 ];
 
 /// Whether the name has the extension of a format the engine reads (images, PDFs, archives

@@ -84,6 +84,7 @@ pub fn check(bytes: &[u8], format: Format) -> Option<Damage> {
         // gzip's CRC-32 and length trailer are checked as the stream is inflated (archive module).
         Format::Gzip => None,
         Format::Avif | Format::Heic | Format::Jxl => None,
+        Format::Ico => crate::image::ico::damage(bytes).map(Damage::fatal),
     }
 }
 

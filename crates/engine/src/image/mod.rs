@@ -12,6 +12,7 @@ mod avif;
 mod color;
 #[cfg(feature = "gif")]
 mod gif;
+pub(crate) mod ico;
 #[cfg(feature = "jpeg")]
 pub(crate) mod jpeg;
 #[cfg(feature = "jxl")]
@@ -129,6 +130,7 @@ fn image_crate_format(format: Format) -> Option<image::ImageFormat> {
         Format::Gif => image::ImageFormat::Gif,
         Format::Webp => image::ImageFormat::WebP,
         Format::Tiff => image::ImageFormat::Tiff,
+        Format::Ico => image::ImageFormat::Ico,
         Format::Bmp => image::ImageFormat::Bmp,
         _ => return None,
     })
@@ -305,6 +307,10 @@ pub(crate) fn verify(bytes: &[u8], format: Format, limits: &Limits) -> Result<(u
         let picture = decode_elsewhere(bytes, "output", format, limits)?;
         return Ok((picture.header.width, picture.header.height));
     }
+    if format == Format::Ico {
+        // Every picture of the icon, not only the one a viewer would pick.
+        return ico::verify(bytes);
+    }
     let image = decode(bytes, format, limits)?;
     Ok((image.width(), image.height()))
 }
@@ -423,6 +429,12 @@ pub(crate) fn compress(
         (Format::Jpeg, Format::Jxl, None) if options.lossless => job.jpeg_to_jxl(&header)?,
         #[cfg(feature = "gif")]
         (Format::Gif, Format::Gif, None) => job.gif_reoptimize(&header)?,
+        #[cfg(feature = "png")]
+        (Format::Ico, Format::Ico, None) => {
+            let (output, action) = ico::optimize(&decodable, job.tuning.oxipng_preset)?;
+            job.actions.push(action);
+            (output, (header.width, header.height))
+        }
         _ => job.transcode(&header, plan)?,
     };
 

@@ -32,6 +32,22 @@ pub(crate) fn optimize(png: &[u8], preset: u8, keep_icc: bool, keep_exif: bool) 
     })
 }
 
+/// [`optimize`] keeping the pixel format as it is (8-bit RGBA stays 8-bit RGBA): what an icon's
+/// PNG members need, since Windows and other readers of icons take only 32-bit PNGs there.
+pub(crate) fn optimize_keeping_rgba(png: &[u8], preset: u8) -> Result<Vec<u8>, EngineError> {
+    let mut options = oxipng::Options::from_preset(preset);
+    options.strip = StripChunks::Keep(DISPLAY_CHUNKS.iter().map(|c| **c).collect());
+    options.max_decompressed_size = Some(1 << 30);
+    options.bit_depth_reduction = false;
+    options.color_type_reduction = false;
+    options.palette_reduction = false;
+    options.grayscale_reduction = false;
+    oxipng::optimize_from_memory(png, &options).map_err(|err| match err {
+        oxipng::PngError::DeflatedDataTooLong(_) => failed("not smaller"),
+        other => EngineError::Corrupt { format: "PNG", reason: other.to_string() },
+    })
+}
+
 /// Encodes pixels as a PNG (fast deflate), to be optimised by [`optimize`].
 pub(crate) fn encode_lossless(image: &DynamicImage, metadata: &Metadata) -> Result<Vec<u8>, EngineError> {
     use image::ImageEncoder;
