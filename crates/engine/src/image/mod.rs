@@ -676,7 +676,12 @@ impl Job<'_> {
         let target = perceptual::target_score(self.options.compression);
         let start = self.tuning.quality_step();
         let search = |full_chroma: bool| {
-            let aim = target + perceptual::SAMPLE_OVERESTIMATE;
+            let aim = target
+                + if format == Format::Jxl {
+                    perceptual::JXL_SAMPLE_OVERESTIMATE
+                } else {
+                    perceptual::SAMPLE_OVERESTIMATE
+                };
             let choice = perceptual::search(start, aim, |quality| {
                 let bytes = encode(&sample_image, quality, full_chroma, Measure::Pixels)?;
                 let decoded = decode_output(&bytes, format, limits)?;
