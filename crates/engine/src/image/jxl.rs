@@ -93,7 +93,8 @@ pub(crate) fn encode(
     drop(pixels);
     let path = crate::absolute(source.path())?;
     let source = JxlSource::Pixels { path, width: image.width(), height: image.height(), alpha };
-    run(source, distance(quality), lossless, effort, limits, (icc, exif))
+    let output = run(source, distance(quality), lossless, effort, limits, (icc, exif))?;
+    read(&output)
 }
 
 /// Transcodes a JPEG into JPEG XL without loss, proving the result rebuilds `jpeg` exactly.
@@ -101,8 +102,7 @@ pub(crate) fn transcode_jpeg(jpeg: &[u8], effort: u8, limits: &Limits) -> Result
     let source = crate::write_scratch(&std::env::temp_dir(), jpeg)?;
     let path = crate::absolute(source.path())?;
     // The JPEG's own markers (EXIF, ICC and all) are in the reconstruction data.
-    let output = run(JxlSource::Jpeg { path }, 0.0, true, effort, limits, (None, None))?;
-    let written = crate::write_scratch(&std::env::temp_dir(), &output)?;
+    let written = run(JxlSource::Jpeg { path }, 0.0, true, effort, limits, (None, None))?;
     let rebuilt = rebuild_jpeg(written.path(), limits)?;
     if rebuilt != jpeg {
         return Err(EngineError::Encode {
@@ -110,7 +110,7 @@ pub(crate) fn transcode_jpeg(jpeg: &[u8], effort: u8, limits: &Limits) -> Result
             reason: "the transcoded file does not rebuild the original JPEG byte for byte".into(),
         });
     }
-    Ok(output)
+    read(&written)
 }
 
 fn run(
@@ -120,7 +120,7 @@ fn run(
     effort: u8,
     limits: &Limits,
     (icc, exif): (Option<&[u8]>, Option<&[u8]>),
-) -> Result<Vec<u8>, EngineError> {
+) -> Result<tempfile::NamedTempFile, EngineError> {
     let output = crate::scratch_file(&std::env::temp_dir())?;
     let job = JxlJob {
         source,
@@ -132,7 +132,12 @@ fn run(
         exif: exif.map(<[u8]>::to_vec),
     };
     crate::media::codec().encode_jxl(&job, limits)?;
-    std::fs::read(output.path()).map_err(|e| crate::cannot_read(output.path(), e))
+    Ok(output)
+}
+
+/// The bytes the worker wrote.
+fn read(written: &tempfile::NamedTempFile) -> Result<Vec<u8>, EngineError> {
+    std::fs::read(written.path()).map_err(|e| crate::cannot_read(written.path(), e))
 }
 
 #[cfg(test)]
