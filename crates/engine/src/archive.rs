@@ -76,7 +76,7 @@ pub(crate) fn verify(engine: &Engine, bytes: &[u8], format: Format) -> Result<()
 
 /// [`verify`] of the zip-family file at `path`, read member by member (each inflated and
 /// dropped as it is read, its CRC-32 checked), never whole.
-pub(crate) fn verify_zip_file(engine: &Engine, path: &Path, format: Format) -> Result<(), EngineError> {
+fn verify_zip_file(engine: &Engine, path: &Path, format: Format) -> Result<(), EngineError> {
     let (mut archive, length) = open_file(path, format)?;
     let headers = check_headers(&mut archive, format, &engine.limits, length)?;
     for (index, header) in headers.iter().enumerate() {
@@ -539,6 +539,35 @@ fn zip(
     finish(input_facts, name, format, output, (actions, warnings), count)
 }
 
+/// The formats re-packed from their file, never held whole: the zip family and gzip.
+pub(crate) fn repacks_from_file(format: Format) -> bool {
+    format.is_zip_family() || format == Format::Gzip
+}
+
+/// Re-packs the zip-family or gzip file at `input` into `output` (an empty temporary file).
+pub(crate) fn compress_file(
+    engine: &Engine,
+    input: &Path,
+    output: &mut File,
+    name: &str,
+    format: Format,
+    options: &Options,
+    control: &Control,
+) -> Result<ZipFileOutcome, EngineError> {
+    match format {
+        Format::Gzip => compress_gzip_file(engine, input, output, name, options, control),
+        _ => compress_zip_file(engine, input, output, name, format, options, control),
+    }
+}
+
+/// Reads the zip-family or gzip file at `path` back, piece by piece.
+pub(crate) fn verify_file(engine: &Engine, path: &Path, format: Format) -> Result<(), EngineError> {
+    match format {
+        Format::Gzip => verify_gzip_file(engine, path),
+        _ => verify_zip_file(engine, path, format),
+    }
+}
+
 /// The result of [`compress_zip_file`] and [`compress_gzip_file`].
 pub(crate) struct ZipFileOutcome {
     /// Sizes and SHA-256 of the input file and, when written, of the output file.
@@ -554,7 +583,7 @@ pub(crate) struct ZipFileOutcome {
 /// damage reported as for any member) and copied as they are, compressed bytes, name,
 /// method and times. The report's actions and warnings, and the rule for skipping, are those
 /// of [`compress`].
-pub(crate) fn compress_zip_file(
+fn compress_zip_file(
     engine: &Engine,
     input: &Path,
     output: &mut File,
@@ -745,35 +774,46 @@ fn inflate_gzip(input: &[u8], limits: &Limits) -> Result<Vec<u8>, EngineError> {
     Ok(data)
 }
 
+fn gzip_encode_error(error: std::io::Error) -> EngineError {
+    EngineError::Encode { format: "gzip", reason: error.to_string() }
+}
+
+/// Writes `content` to `sink` as gzip again, harder: Zopfli at `ultra` (which writes its own
+/// header), else level 9 keeping the original header's file name and time. The action says
+/// which. Both the in-memory and the streaming path go through here, so they write the same.
+fn deflate_again(
+    content: &mut impl Read,
+    header: Option<&flate2::GzHeader>,
+    compression: Compression,
+    sink: &mut impl Write,
+) -> (std::io::Result<()>, &'static str) {
+    if compression == Compression::Ultra {
+        let zopfli = zopfli::Options {
+            iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
+            ..Default::default()
+        };
+        return (zopfli::compress(zopfli, zopfli::Format::Gzip, content, sink), "re-deflated with Zopfli");
+    }
+    let mut builder = flate2::GzBuilder::new();
+    if let Some(header) = header {
+        if let Some(filename) = header.filename() {
+            builder = builder.filename(filename);
+        }
+        builder = builder.mtime(header.mtime());
+    }
+    let mut encoder = builder.write(sink, flate2::Compression::best());
+    let copied = std::io::copy(content, &mut encoder).and_then(|_| encoder.finish().map(|_| ()));
+    (copied, "re-deflated at level 9")
+}
+
 /// gzip (and so `.tar.gz`): the stream is inflated and deflated again, harder. The original
 /// header's file name and time are kept.
 fn gzip(input: &[u8], name: &str, options: &Options, limits: &Limits) -> Result<Compressed, EngineError> {
     let data = inflate_gzip(input, limits)?;
     let header = flate2::read::GzDecoder::new(input).header().cloned();
-    let encode_error = |e: std::io::Error| EngineError::Encode { format: "gzip", reason: e.to_string() };
-    let (output, action) = match options.archive.compression {
-        Compression::Ultra => {
-            let mut output = Vec::new();
-            let zopfli = zopfli::Options {
-                iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
-                ..Default::default()
-            };
-            zopfli::compress(zopfli, zopfli::Format::Gzip, &data[..], &mut output).map_err(encode_error)?;
-            (output, "re-deflated with Zopfli")
-        }
-        _ => {
-            let mut builder = flate2::GzBuilder::new();
-            if let Some(header) = &header {
-                if let Some(filename) = header.filename() {
-                    builder = builder.filename(filename);
-                }
-                builder = builder.mtime(header.mtime());
-            }
-            let mut encoder = builder.write(Vec::new(), flate2::Compression::best());
-            encoder.write_all(&data).map_err(encode_error)?;
-            (encoder.finish().map_err(encode_error)?, "re-deflated at level 9")
-        }
-    };
+    let mut output = Vec::new();
+    let (written, action) = deflate_again(&mut &data[..], header.as_ref(), options.archive.compression, &mut output);
+    written.map_err(gzip_encode_error)?;
     let input_facts = FileFacts::describe(name, Format::Gzip, input, None);
     finish(input_facts, name, Format::Gzip, output, (vec![action.to_string()], Vec::new()), None)
 }
@@ -851,7 +891,7 @@ fn inflating<'c, 'a>(path: &Path, limits: &Limits, control: &'c Control<'a>) -> 
 
 /// [`verify`] of the gzip file at `path`: inflated piece by piece (its CRC-32 and length
 /// checked at the end of every member) and dropped.
-pub(crate) fn verify_gzip_file(engine: &Engine, path: &Path) -> Result<(), EngineError> {
+fn verify_gzip_file(engine: &Engine, path: &Path) -> Result<(), EngineError> {
     let control = Control::default();
     let mut content = inflating(path, &engine.limits, &control)?;
     let copied = std::io::copy(&mut content, &mut std::io::sink());
@@ -865,7 +905,7 @@ pub(crate) fn verify_gzip_file(engine: &Engine, path: &Path) -> Result<(), Engin
 /// gzip given as a file: inflated and deflated again into `output` (an empty temporary
 /// file) as it is read, in pieces, so memory stays flat whatever the size. The original
 /// header's file name and time are kept (except by Zopfli, which writes its own header).
-pub(crate) fn compress_gzip_file(
+fn compress_gzip_file(
     engine: &Engine,
     input: &Path,
     output: &mut File,
@@ -878,29 +918,9 @@ pub(crate) fn compress_gzip_file(
         flate2::read::GzDecoder::new(BufReader::new(file)).header().cloned()
     };
     let mut content = inflating(input, &engine.limits, control)?;
-    let encode_error = |e: std::io::Error| EngineError::Encode { format: "gzip", reason: e.to_string() };
+    let encode_error = gzip_encode_error;
     let mut sink = BufWriter::with_capacity(1 << 20, &mut *output);
-    let (written, action) = match options.archive.compression {
-        Compression::Ultra => {
-            let zopfli = zopfli::Options {
-                iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
-                ..Default::default()
-            };
-            (zopfli::compress(zopfli, zopfli::Format::Gzip, &mut content, &mut sink), "re-deflated with Zopfli")
-        }
-        _ => {
-            let mut builder = flate2::GzBuilder::new();
-            if let Some(header) = &header {
-                if let Some(filename) = header.filename() {
-                    builder = builder.filename(filename);
-                }
-                builder = builder.mtime(header.mtime());
-            }
-            let mut encoder = builder.write(&mut sink, flate2::Compression::best());
-            let copied = std::io::copy(&mut content, &mut encoder).and_then(|_| encoder.finish().map(|_| ()));
-            (copied, "re-deflated at level 9")
-        }
-    };
+    let (written, action) = deflate_again(&mut content, header.as_ref(), options.archive.compression, &mut sink);
     if let Some(failure) = content.failure.take() {
         return Err(failure);
     }

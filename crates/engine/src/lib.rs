@@ -218,17 +218,10 @@ impl Engine {
             || format!("compressing this {} file failed inside a library", format.name()),
             || {
                 #[cfg(feature = "archive")]
-                if format.is_zip_family() {
+                if archive::repacks_from_file(format) {
                     let mut output = output;
                     let archive::ZipFileOutcome { report, written } =
-                        archive::compress_zip_file(self, input, output.as_file_mut(), name, format, options, control)?;
-                    return Ok(CompressedFile { report, output: written.then_some(output) });
-                }
-                #[cfg(feature = "archive")]
-                if format == Format::Gzip {
-                    let mut output = output;
-                    let archive::ZipFileOutcome { report, written } =
-                        archive::compress_gzip_file(self, input, output.as_file_mut(), name, options, control)?;
+                        archive::compress_file(self, input, output.as_file_mut(), name, format, options, control)?;
                     return Ok(CompressedFile { report, output: written.then_some(output) });
                 }
                 let job = self.media_job(input, output.path(), name, format, options)?;
@@ -333,12 +326,8 @@ impl Engine {
                 // The map is only for the structure check (headers): dropped before the rest.
                 check_written_structure(&map_file(path)?, format)?;
                 #[cfg(feature = "archive")]
-                if format.is_zip_family() {
-                    return archive::verify_zip_file(self, path, format).map(|()| format);
-                }
-                #[cfg(feature = "archive")]
-                if format == Format::Gzip {
-                    return archive::verify_gzip_file(self, path).map(|()| format);
+                if archive::repacks_from_file(format) {
+                    return archive::verify_file(self, path, format).map(|()| format);
                 }
                 media::codec().verify(&absolute(path)?, format, &self.limits).map(|()| format)
             },
@@ -397,8 +386,11 @@ pub struct CompressedFile {
 /// Formats compressed and verified from their file rather than from bytes in memory: video
 /// and audio (the media worker reads files), and zips (re-packed member by member).
 fn worked_from_the_file(format: Format) -> bool {
+    #[cfg(feature = "archive")]
+    if archive::repacks_from_file(format) {
+        return true;
+    }
     matches!(format.kind(), Kind::Video | Kind::Audio)
-        || (cfg!(feature = "archive") && (format.is_zip_family() || format == Format::Gzip))
 }
 
 /// A written file's structure, checked as an input's is: any damage makes it a corrupt output.
