@@ -105,6 +105,21 @@ fn running(state: &AppState, id: &str, progress: f32) -> JobRunning {
     }
 }
 
+/// The job `id` if the API key `key` made it: its state, and the flag that cancels it.
+fn job_of(
+    state: &AppState,
+    id: &str,
+    key: &str,
+) -> Option<(tokio::sync::watch::Receiver<JobProgress>, Arc<AtomicBool>)> {
+    let jobs = state.jobs.lock().ok()?;
+    jobs.get(id).filter(|job| job.key == key).map(|job| (job.state.clone(), job.cancel.clone()))
+}
+
+/// The 404 of a job that does not exist, or is another key's.
+fn no_job(request_id: &str, id: &str) -> Response {
+    error_response(StatusCode::NOT_FOUND, request_id, format!("no job {id}"), Vec::new())
+}
+
 /// The longest a job request is held (`?wait=`).
 const MAX_WAIT_SECONDS: u64 = 60;
 
@@ -153,11 +168,7 @@ pub(crate) async fn job_status(
             )
         }
     };
-    let receiver =
-        state.jobs.lock().ok().and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| j.state.clone()));
-    let Some(mut receiver) = receiver else {
-        return error_response(StatusCode::NOT_FOUND, &request_id, format!("no job {id}"), Vec::new());
-    };
+    let Some((mut receiver, _)) = job_of(&state, &id, &key) else { return no_job(&request_id, &id) };
     receiver.mark_unchanged();
     if wait > 0 && receiver.borrow().finished.is_none() {
         let _ = tokio::time::timeout(Duration::from_secs(wait), receiver.changed()).await;
@@ -193,14 +204,7 @@ pub(crate) async fn cancel_job(
     Extension(ApiKey(key)): Extension<ApiKey>,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let job = state
-        .jobs
-        .lock()
-        .ok()
-        .and_then(|jobs| jobs.get(&id).filter(|j| j.key == key).map(|j| (j.state.clone(), j.cancel.clone())));
-    let Some((receiver, cancel)) = job else {
-        return error_response(StatusCode::NOT_FOUND, &request_id, format!("no job {id}"), Vec::new());
-    };
+    let Some((receiver, cancel)) = job_of(&state, &id, &key) else { return no_job(&request_id, &id) };
     let done = {
         let job = receiver.borrow();
         if job.finished.is_some() {
